@@ -1,0 +1,45 @@
+"""A button that stops the running transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import IemDcrEntity
+
+if TYPE_CHECKING:
+    from . import IemDcrConfigEntry
+
+# One press at a time; the meter lock serialises the rest.
+PARALLEL_UPDATES = 1
+
+STOP_TRANSACTION = ButtonEntityDescription(
+    key="stop_transaction", translation_key="stop_transaction"
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: IemDcrConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the stop button of a meter."""
+    async_add_entities([IemDcrStopButton(entry, STOP_TRANSACTION)])
+
+
+class IemDcrStopButton(IemDcrEntity, ButtonEntity):
+    """Ends the running transaction; its signed tuple is stored and announced."""
+
+    def __init__(
+        self, entry: IemDcrConfigEntry, description: ButtonEntityDescription
+    ) -> None:
+        """Keep the transaction manager."""
+        super().__init__(entry, description)
+        self._transactions = entry.runtime_data.transactions
+
+    async def async_press(self) -> None:
+        """Stop the transaction."""
+        await self._transactions.async_stop()

@@ -1,0 +1,71 @@
+"""Diagnostics of a meter, with identification data redacted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+if TYPE_CHECKING:
+    from . import IemDcrConfigEntry
+
+# OCMF texts carry the identification data (ID) of whoever charged.
+TO_REDACT = {"ID", "identification_data", "ocmf"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: IemDcrConfigEntry
+) -> dict[str, Any]:
+    """Return what helps to understand a problem with a meter."""
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
+    transactions = runtime.transactions
+    gateway = coordinator.gateway
+    last = transactions.last
+    data = coordinator.data
+    return async_redact_data(
+        {
+            "entry": {
+                "title": entry.title,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "meter_value": data.meter.to_dict() if data else None,
+            "gateway": (
+                {
+                    "CT": gateway.charge_point_id_type,
+                    "CI": gateway.charge_point_id,
+                }
+                if gateway
+                else None
+            ),
+            "public_key": (
+                {
+                    "SA": coordinator.public_key.algorithm,
+                    "PK": coordinator.public_key.key,
+                }
+                if coordinator.public_key
+                else None
+            ),
+            "coordinator": {
+                "last_update_success": coordinator.last_update_success,
+                **coordinator.statistics.as_dict(),
+            },
+            "ledger": {
+                "path": str(transactions.ledger.path),
+                "size": transactions.ledger_size,
+                "gaps": [
+                    {
+                        "previous": gap.previous,
+                        "current": gap.current,
+                        "missing": gap.missing,
+                    }
+                    for gap in transactions.ledger.gaps()
+                ],
+                "recovery_pending": transactions.recovery_pending,
+                "last": last.summary() if last else None,
+            },
+        },
+        TO_REDACT,
+    )

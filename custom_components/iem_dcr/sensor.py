@@ -1,0 +1,262 @@
+"""Sensors of the IEM-DCR: live values, registers, status, last transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import MeterValue, TimeStatus
+from .entity import IemDcrEntity
+from .transaction import signal_transaction
+
+if TYPE_CHECKING:
+    from . import IemDcrConfigEntry
+    from .coordinator import IemDcrData
+    from .signed_tuple import SignedTuple
+
+# The coordinator does all the talking to the meter.
+PARALLEL_UPDATES = 0
+
+METER_STATUS = {
+    "G": "ok",
+    "N": "not_present",
+    "T": "timeout",
+    "D": "disconnected",
+    "R": "not_found",
+    "M": "manipulated",
+    "X": "exchanged",
+    "I": "incompatible",
+    "O": "out_of_range",
+    "S": "substitute",
+    "E": "other_error",
+    "F": "read_error",
+}
+CLOCK_STATUS = {
+    TimeStatus.UNSYNCHRONIZED: "unsynchronized",
+    TimeStatus.INFORMATIVE: "informative",
+    TimeStatus.SYNCHRONIZED: "synchronized",
+    TimeStatus.RELATIVE: "relative",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class IemDcrSensorDescription(SensorEntityDescription):
+    """A sensor read from one poll."""
+
+    value_fn: Callable[[IemDcrData], str | int | float | Decimal | datetime | None]
+
+
+def _meter(fn: Callable[[MeterValue], Any]) -> Callable[[IemDcrData], Any]:
+    return lambda data: fn(data.meter)
+
+
+def _energy(
+    key: str, value_fn: Callable[[MeterValue], Decimal], *, enabled: bool = True
+) -> IemDcrSensorDescription:
+    return IemDcrSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        entity_registry_enabled_default=enabled,
+        value_fn=_meter(value_fn),
+    )
+
+
+SENSORS: tuple[IemDcrSensorDescription, ...] = (
+    IemDcrSensorDescription(
+        key="power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        value_fn=_meter(lambda meter: meter.power),
+    ),
+    IemDcrSensorDescription(
+        key="voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        value_fn=_meter(lambda meter: meter.voltage),
+    ),
+    IemDcrSensorDescription(
+        key="current",
+        device_class=SensorDeviceClass.CURRENT,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        value_fn=_meter(lambda meter: meter.current),
+    ),
+    _energy("energy_import_total", lambda meter: meter.energy_import_total),
+    _energy("energy_export_total", lambda meter: meter.energy_export_total),
+    _energy("energy_import_transaction", lambda meter: meter.energy_import_transaction),
+    _energy(
+        "energy_export_transaction",
+        lambda meter: meter.energy_export_transaction,
+        enabled=False,
+    ),
+    IemDcrSensorDescription(
+        key="meter_status",
+        translation_key="meter_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=sorted(set(METER_STATUS.values())),
+        value_fn=_meter(lambda meter: METER_STATUS.get(meter.status)),
+    ),
+    IemDcrSensorDescription(
+        key="clock_status",
+        translation_key="clock_status",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(CLOCK_STATUS.values()),
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_meter(lambda meter: CLOCK_STATUS[meter.time.status]),
+    ),
+    IemDcrSensorDescription(
+        key="meter_time",
+        translation_key="meter_time",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_meter(lambda meter: meter.time.value),
+    ),
+    IemDcrSensorDescription(
+        key="public_key",
+        translation_key="public_key",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda data: data.public_key.key if data.public_key else None,
+    ),
+    IemDcrSensorDescription(
+        key="error_code",
+        translation_key="error_code",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_meter(lambda meter: meter.error_code),
+    ),
+    IemDcrSensorDescription(
+        key="status_word",
+        translation_key="status_word",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=_meter(lambda meter: meter.status_word),
+    ),
+)
+
+LAST_TRANSACTION = SensorEntityDescription(
+    key="last_transaction_energy",
+    translation_key="last_transaction_energy",
+    device_class=SensorDeviceClass.ENERGY,
+    native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    suggested_display_precision=3,
+)
+LEDGER_SIZE = SensorEntityDescription(
+    key="ledger_size",
+    translation_key="ledger_size",
+    entity_category=EntityCategory.DIAGNOSTIC,
+    state_class=SensorStateClass.TOTAL_INCREASING,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: IemDcrConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up the sensors of a meter."""
+    async_add_entities(
+        [
+            *(IemDcrSensor(entry, description) for description in SENSORS),
+            IemDcrLastTransactionSensor(entry, LAST_TRANSACTION),
+            IemDcrLedgerSizeSensor(entry, LEDGER_SIZE),
+        ]
+    )
+
+
+class IemDcrSensor(IemDcrEntity, SensorEntity):
+    """A value from the last poll."""
+
+    entity_description: IemDcrSensorDescription
+
+    @property
+    def native_value(self) -> str | int | float | Decimal | datetime | None:
+        """Return the value."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+class _TransactionNewsSensor(IemDcrEntity, SensorEntity):
+    """A sensor that changes when a signed tuple is stored."""
+
+    def __init__(
+        self, entry: IemDcrConfigEntry, description: SensorEntityDescription
+    ) -> None:
+        """Keep the entry to reach its transaction manager."""
+        super().__init__(entry, description)
+        self._transactions = entry.runtime_data.transactions
+        self._entry_id = entry.entry_id
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for stored tuples."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_transaction(self._entry_id), self._handle_news
+            )
+        )
+
+    @callback
+    def _handle_news(self, kind: str, signed: SignedTuple | None) -> None:
+        if kind == "stopped":
+            self.async_write_ha_state()
+
+
+class IemDcrLastTransactionSensor(_TransactionNewsSensor):
+    """The energy of the last stored transaction; no identification data."""
+
+    @property
+    def available(self) -> bool:
+        """Stay available while the meter is away: the value comes from the ledger."""
+        return True
+
+    @property
+    def native_value(self) -> float | None:
+        """Return the energy of the last transaction."""
+        last = self._transactions.last
+        return last.energy_kwh if last else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return what identifies the signed tuple, without personal data."""
+        last = self._transactions.last
+        return last.summary() if last else None
+
+
+class IemDcrLedgerSizeSensor(_TransactionNewsSensor):
+    """How many signed tuples the ledger holds."""
+
+    @property
+    def available(self) -> bool:
+        """Stay available while the meter is away: the value comes from the ledger."""
+        return True
+
+    @property
+    def native_value(self) -> int:
+        """Return the number of stored tuples."""
+        return self._transactions.ledger_size

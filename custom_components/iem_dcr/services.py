@@ -1,0 +1,227 @@
+"""Service actions: start and stop transactions, export signed tuples."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+)
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, EXPORT_DIRECTORY, FORBIDDEN_CHARACTER, MAX_TARIFF_TEXT_LENGTH
+from .identification import (
+    IDENTIFICATION_FLAGS,
+    IDENTIFICATION_LEVELS,
+    IDENTIFICATION_TYPES,
+)
+from .ocmf import TransparencyEntry, transparency_xml
+from .transaction import StartRequest
+from .validation import vol
+
+if TYPE_CHECKING:
+    from . import IemDcrConfigEntry
+
+SERVICE_START_TRANSACTION = "start_transaction"
+SERVICE_STOP_TRANSACTION = "stop_transaction"
+SERVICE_EXPORT_TRANSACTIONS = "export_transactions"
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_TRANSACTION_ID = "transaction_id"
+ATTR_EVSE_ID = "evse_id"
+ATTR_IDENTIFICATION_STATUS = "identification_status"
+ATTR_IDENTIFICATION_LEVEL = "identification_level"
+ATTR_IDENTIFICATION_FLAGS = "identification_flags"
+ATTR_IDENTIFICATION_TYPE = "identification_type"
+ATTR_IDENTIFICATION_DATA = "identification_data"
+ATTR_TARIFF_TEXT = "tariff_text"
+ATTR_START = "start"
+ATTR_END = "end"
+ATTR_WRITE_FILE = "write_file"
+
+
+def _ocmf_text(max_length: int) -> vol.All[str]:
+    """Validate a text that ends up inside the signed OCMF payload."""
+
+    def no_separator(value: str) -> str:
+        if FORBIDDEN_CHARACTER in value:
+            raise vol.Invalid(f"must not contain '{FORBIDDEN_CHARACTER}'")
+        return value
+
+    return vol.All(cv.string, vol.Length(max=max_length), no_separator)
+
+
+START_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Required(ATTR_TRANSACTION_ID): vol.All(_ocmf_text(250), vol.Length(min=1)),
+        vol.Optional(ATTR_EVSE_ID): _ocmf_text(250),
+        vol.Optional(ATTR_IDENTIFICATION_STATUS, default=True): cv.boolean,
+        vol.Optional(ATTR_IDENTIFICATION_LEVEL): vol.In(IDENTIFICATION_LEVELS),
+        vol.Optional(ATTR_IDENTIFICATION_FLAGS, default=list): vol.All(
+            cv.ensure_list, [vol.In(IDENTIFICATION_FLAGS)], vol.Length(max=4)
+        ),
+        vol.Optional(ATTR_IDENTIFICATION_TYPE, default="NONE"): vol.In(
+            IDENTIFICATION_TYPES
+        ),
+        vol.Optional(ATTR_IDENTIFICATION_DATA): _ocmf_text(250),
+        vol.Optional(ATTR_TARIFF_TEXT): _ocmf_text(MAX_TARIFF_TEXT_LENGTH),
+    }
+)
+STOP_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+EXPORT_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_START): cv.datetime,
+        vol.Optional(ATTR_END): cv.datetime,
+        vol.Optional(ATTR_WRITE_FILE, default=False): cv.boolean,
+    }
+)
+
+
+def _loaded_entry(hass: HomeAssistant, call: ServiceCall) -> IemDcrConfigEntry:
+    """Return the loaded config entry a call names (works on HA 2025.4 too)."""
+    entry_id = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"title": entry.title},
+        )
+    return entry
+
+
+async def _async_start(call: ServiceCall) -> ServiceResponse:
+    entry = _loaded_entry(call.hass, call)
+    data = call.data
+    request = StartRequest(
+        transaction_id=data[ATTR_TRANSACTION_ID],
+        evse_id=data.get(ATTR_EVSE_ID) or None,
+        identification_status=data[ATTR_IDENTIFICATION_STATUS],
+        identification_level=data.get(ATTR_IDENTIFICATION_LEVEL),
+        identification_flags=tuple(data[ATTR_IDENTIFICATION_FLAGS]),
+        identification_type=data[ATTR_IDENTIFICATION_TYPE],
+        identification_data=data.get(ATTR_IDENTIFICATION_DATA) or None,
+        tariff_text=data.get(ATTR_TARIFF_TEXT) or None,
+    )
+    started = await entry.runtime_data.transactions.async_start(request)
+    if not call.return_response:
+        return None
+    return {
+        "status": "OK",
+        "transaction_id": started.transaction_id,
+        "ocmf_id_field": started.identification,
+        "meter_serial": started.meter_serial,
+        "start_time": started.start_time.isoformat() if started.start_time else None,
+        "start_register_kwh": started.start_register,
+        "superseded": started.superseded.as_dict() if started.superseded else None,
+    }
+
+
+async def _async_stop(call: ServiceCall) -> ServiceResponse:
+    entry = _loaded_entry(call.hass, call)
+    stored = await entry.runtime_data.transactions.async_stop()
+    if not call.return_response:
+        return None
+    return {"status": "OK", **stored.as_dict()}
+
+
+async def _async_export(call: ServiceCall) -> ServiceResponse:
+    hass = call.hass
+    if call.context.user_id is not None:
+        # The tuples carry identification data: administrators only.
+        user = await hass.auth.async_get_user(call.context.user_id)
+        if user is None or not user.is_admin:
+            raise Unauthorized(context=call.context)
+    entry = _loaded_entry(hass, call)
+    start: datetime | None = call.data.get(ATTR_START)
+    end: datetime | None = call.data.get(ATTR_END)
+    start, end = _aware(start), _aware(end)
+    if start is not None and end is not None and start > end:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="export_range_invalid"
+        )
+    ledger = entry.runtime_data.transactions.ledger
+    entries = ledger.entries(start=start, end=end)
+    response: dict[str, Any] = {
+        "count": len(entries),
+        "transactions": [ledger_entry.to_dict() for ledger_entry in entries],
+        "file": None,
+    }
+    if call.data[ATTR_WRITE_FILE]:
+        xml = transparency_xml(
+            TransparencyEntry(ocmf=item.ocmf, public_key=item.public_key)
+            for item in entries
+        )
+        stamp = dt_util.utcnow().strftime("%Y%m%dT%H%M%SZ")
+        path = Path(
+            hass.config.path(EXPORT_DIRECTORY, f"{entry.unique_id}_{stamp}.xml")
+        )
+        try:
+            await hass.async_add_executor_job(_write_text, path, xml)
+        except OSError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="export_write_failed",
+                translation_placeholders={"path": str(path), "error": str(err)},
+            ) from err
+        response["file"] = str(path)
+    return response if call.return_response else None
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Read a naive date-time from a form as Home Assistant's local time."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt_util.get_default_time_zone())
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's service actions."""
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_START_TRANSACTION,
+        _async_start,
+        schema=START_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_STOP_TRANSACTION,
+        _async_stop,
+        schema=STOP_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_EXPORT_TRANSACTIONS,
+        _async_export,
+        schema=EXPORT_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+    )

@@ -1,0 +1,119 @@
+"""What Home Assistant tells about one signed data tuple (service response, event)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from .ocmf import OcmfReading, OcmfRecord, eichrecht_issues
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignedTuple:
+    """A verified signed data tuple as it was stored in the ledger.
+
+    `ocmf` is the verbatim text the meter sent: it is what a customer checks with
+    the Transparenzsoftware, so it is never re-serialised.
+    """
+
+    ocmf: str
+    public_key: str
+    signature_valid: bool | None
+    eichrecht_issues: tuple[tuple[str, str], ...]
+    meter_serial: str
+    pagination: str
+    model: str | None
+    firmware: str | None
+    start_time: datetime | None
+    end_time: datetime | None
+    start_register: Decimal | None
+    end_register: Decimal | None
+    reason: str
+
+    @classmethod
+    def from_record(
+        cls,
+        record: OcmfRecord,
+        *,
+        public_key: str,
+        signature_valid: bool | None,
+        reason: str,
+        meter_serial: str,
+    ) -> SignedTuple:
+        """Describe a parsed record."""
+        payload = record.payload
+        begin, end = payload.begin, payload.end
+        return cls(
+            ocmf=record.text,
+            public_key=public_key,
+            signature_valid=signature_valid,
+            eichrecht_issues=tuple(
+                (issue.code, issue.message) for issue in eichrecht_issues(record)
+            ),
+            meter_serial=payload.meter_serial or payload.gateway_serial or meter_serial,
+            pagination=payload.pagination,
+            model=payload.meter_model,
+            firmware=payload.gateway_version,
+            start_time=_time(begin),
+            end_time=_time(end),
+            start_register=_value(begin),
+            end_register=_value(end),
+            reason=reason,
+        )
+
+    @property
+    def ocmf_id(self) -> str:
+        """Return the record's identity: meter serial and pagination."""
+        return f"{self.meter_serial}/{self.pagination}"
+
+    @property
+    def energy_kwh(self) -> float | None:
+        """Return the energy between the begin and end readings."""
+        if self.start_register is None or self.end_register is None:
+            return None
+        return float(self.end_register - self.start_register)
+
+    def summary(self) -> dict[str, Any]:
+        """Return the fields that carry no identification data (entity attributes)."""
+        return {
+            "ocmf_id": self.ocmf_id,
+            "pagination": self.pagination,
+            "meter_serial": self.meter_serial,
+            "signature_valid": self.signature_valid,
+            "start_time": _iso(self.start_time),
+            "end_time": _iso(self.end_time),
+            "start_register_kwh": _float(self.start_register),
+            "end_register_kwh": _float(self.end_register),
+            "energy_kwh": self.energy_kwh,
+            "reason": self.reason,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return everything, the verbatim OCMF text included (response, event)."""
+        return {
+            **self.summary(),
+            "ocmf": self.ocmf,
+            "public_key": self.public_key,
+            "eichrecht_issues": [
+                {"code": code, "message": message}
+                for code, message in self.eichrecht_issues
+            ],
+        }
+
+
+def _time(reading: OcmfReading | None) -> datetime | None:
+    return reading.time if reading is not None else None
+
+
+def _value(reading: OcmfReading | None) -> Decimal | None:
+    return reading.value if reading is not None else None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _float(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None

@@ -1,0 +1,1 @@
+"""Tests of the Isabellenhütte IEM-DCR integration, client, simulator and OCMF tools."""

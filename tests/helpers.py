@@ -1,0 +1,40 @@
+"""Small helpers for the Home Assistant tests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import json
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from homeassistant.core import HomeAssistant
+from iem_dcr_simulator import MeterSimulator
+
+
+async def poll(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float = 1
+) -> None:
+    """Let `seconds` pass and run whatever timers became due (the next poll)."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def posted(sim: MeterSimulator, name: str) -> list[dict[str, Any]]:
+    """Return the JSON bodies of every POST to a meter endpoint, in order."""
+    return [
+        json.loads(request.body)
+        for request in sim.requests
+        if request.method == "POST" and request.path.endswith(f"/{name}")
+    ]
+
+
+def requested(sim: MeterSimulator, method: str, name: str) -> int:
+    """Count the requests of one method to a meter endpoint."""
+    return sum(
+        1
+        for request in sim.requests
+        if request.method == method and request.path.endswith(f"/{name}")
+    )

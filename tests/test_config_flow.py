@@ -1,0 +1,296 @@
+"""The config flow, reconfigure flow and options flow, against the simulated meter."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.iem_dcr.const import (
+    CONF_CI,
+    CONF_CLOCK_SYNC_INTERVAL,
+    CONF_CT,
+    CONF_FIXED_OFFSET,
+    CONF_HANDLE_DST,
+    CONF_POLL_INTERVAL,
+    CONF_REQUEST_TIMEOUT,
+    CONF_RETRY_DELAY,
+    CONF_SHOW_USER_ID,
+    CONF_TARIFF_TEXT,
+    CONF_TIME_ZONE_MODE,
+    CONF_TRANSACTION_RETRIES,
+    DOMAIN,
+)
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from iem_dcr_simulator import FaultKind, MeterSimulator
+
+from .conftest import CI, CT
+
+pytestmark = pytest.mark.usefixtures("hass_config_dir", "meter_pauses")
+
+
+async def _start(hass: HomeAssistant, sim: MeterSimulator, port: int | None = None):
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: " 127.0.0.1 ", CONF_PORT: port or sim.port},
+    )
+
+
+async def test_full_flow_creates_entry(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    result = await _start(hass, simulator)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "identity"
+    assert result["description_placeholders"] == {"serial": simulator.state.serial}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_CT: CT, CONF_CI: f" {CI} ", CONF_TARIFF_TEXT: "0,30 EUR/kWh"},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"IEM-DCR {simulator.state.serial}"
+    assert result["data"] == {
+        CONF_HOST: "127.0.0.1",
+        CONF_PORT: simulator.port,
+        CONF_CT: CT,
+        CONF_CI: CI,
+    }
+    assert result["options"] == {
+        CONF_TARIFF_TEXT: "0,30 EUR/kWh",
+        CONF_SHOW_USER_ID: False,
+    }
+    assert result["result"].unique_id == simulator.state.serial
+    await hass.async_block_till_done()
+    # Setting up the new entry wrote the identity into the meter.
+    assert simulator.state.charge_point_id == CI
+
+
+async def test_identity_prefilled_from_meter(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    simulator.state.set_gateway("EVSEID", "DE*ABC*E1", "2026-11-26T10:00:00,000+0100")
+    result = await _start(hass, simulator)
+    schema = result["data_schema"].schema
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested[CONF_CI] == "DE*ABC*E1"
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (FaultKind.HTTP_ERROR, "not_iem_dcr"),
+        (FaultKind.MALFORMED_JSON, "not_iem_dcr"),
+        (FaultKind.MISSING_FIELDS, "not_iem_dcr"),
+        (FaultKind.DISCONNECT, "cannot_connect"),
+    ],
+)
+async def test_user_step_errors_then_recovers(
+    hass: HomeAssistant, simulator: MeterSimulator, fault: FaultKind, error: str
+) -> None:
+    simulator.inject_fault(fault, path="gw")
+    result = await _start(hass, simulator)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+    simulator.clear_faults()
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HOST: "127.0.0.1", CONF_PORT: simulator.port}
+    )
+    assert result["step_id"] == "identity"
+
+
+async def test_user_step_connection_refused(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    await simulator.refuse_connections()
+    result = await _start(hass, simulator)
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_user_step_unknown_error(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    # A programming error inside the client is nothing the simulator can cause.
+    with patch(
+        "custom_components.iem_dcr.config_flow.IemDcrClient.get_gateway",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await _start(hass, simulator)
+    assert result["errors"] == {"base": "unknown"}
+
+
+async def test_already_configured(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=simulator.state.serial,
+        data={CONF_HOST: "10.0.0.9", CONF_PORT: 80, CONF_CT: CT, CONF_CI: CI},
+    ).add_to_hass(hass)
+    result = await _start(hass, simulator)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+@pytest.mark.parametrize(
+    ("user_input", "errors"),
+    [
+        ({CONF_CT: CT, CONF_CI: "  "}, {CONF_CI: "ci_required"}),
+        ({CONF_CT: "", CONF_CI: CI}, {CONF_CT: "ct_required"}),
+        ({CONF_CT: CT, CONF_CI: "CP|1"}, {CONF_CI: "forbidden_character"}),
+        (
+            {CONF_CT: CT, CONF_CI: CI, CONF_TARIFF_TEXT: "x" * 251},
+            {CONF_TARIFF_TEXT: "tariff_text_too_long"},
+        ),
+        (
+            {CONF_CT: CT, CONF_CI: CI, CONF_TARIFF_TEXT: "a|b"},
+            {CONF_TARIFF_TEXT: "forbidden_character"},
+        ),
+    ],
+)
+async def test_identity_step_validation(
+    hass: HomeAssistant,
+    simulator: MeterSimulator,
+    user_input: dict[str, str],
+    errors: dict[str, str],
+) -> None:
+    result = await _start(hass, simulator)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    # Nothing was created and the meter was not touched by a failed form.
+    assert not hass.config_entries.async_entries(DOMAIN)
+    assert simulator.state.charge_point_id == ""
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_CT: CT, CONF_CI: CI, CONF_TARIFF_TEXT: "x" * 250},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_reconfigure_changes_connection(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    result = await init_integration.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: "127.0.0.1", CONF_PORT: simulator.port, CONF_CT: CT, CONF_CI: "CP-2"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert init_integration.data[CONF_CI] == "CP-2"
+
+
+async def test_reconfigure_rejects_other_meter(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    async with MeterSimulator(serial="1ISA0299999999") as other:
+        result = await init_integration.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_HOST: "127.0.0.1", CONF_PORT: other.port, CONF_CT: CT, CONF_CI: CI},
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "different_meter"
+    assert init_integration.data[CONF_PORT] != other.port
+
+
+async def test_reconfigure_errors(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    result = await init_integration.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: "127.0.0.1", CONF_PORT: simulator.port, CONF_CT: CT, CONF_CI: ""},
+    )
+    assert result["errors"] == {CONF_CI: "ci_required"}
+    simulator.inject_fault(FaultKind.HTTP_ERROR, path="gw", count=1)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: "127.0.0.1", CONF_PORT: simulator.port, CONF_CT: "", CONF_CI: CI},
+    )
+    assert result["errors"] == {CONF_CT: "ct_required"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: "127.0.0.1", CONF_PORT: simulator.port, CONF_CT: CT, CONF_CI: CI},
+    )
+    assert result["errors"] == {"base": "not_iem_dcr"}
+
+
+OPTIONS = {
+    CONF_POLL_INTERVAL: 5,
+    CONF_CLOCK_SYNC_INTERVAL: 6,
+    CONF_TIME_ZONE_MODE: "fixed",
+    CONF_FIXED_OFFSET: "+0100",
+    CONF_HANDLE_DST: True,
+    CONF_REQUEST_TIMEOUT: 8,
+    CONF_TRANSACTION_RETRIES: 2,
+    CONF_RETRY_DELAY: 400,
+    CONF_TARIFF_TEXT: "0,40 EUR/kWh",
+    CONF_SHOW_USER_ID: True,
+}
+
+
+async def test_options_flow_applies_and_reloads(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    coordinator_before = init_integration.runtime_data.coordinator
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], OPTIONS
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_integration.options == OPTIONS
+    runtime = init_integration.runtime_data
+    assert runtime.coordinator is not coordinator_before
+    assert runtime.settings.poll_interval.total_seconds() == 5
+    assert runtime.settings.retry_delay == 0.4
+    # The new tariff text reached the meter on the reload's handshake.
+    assert simulator.state.tariff_text == "0,40 EUR/kWh"
+
+
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({CONF_FIXED_OFFSET: "0100"}, {CONF_FIXED_OFFSET: "invalid_offset"}),
+        ({CONF_FIXED_OFFSET: "+0175"}, {CONF_FIXED_OFFSET: "invalid_offset"}),
+        ({CONF_FIXED_OFFSET: "+1500"}, {CONF_FIXED_OFFSET: "invalid_offset"}),
+        ({CONF_TARIFF_TEXT: "|"}, {CONF_TARIFF_TEXT: "forbidden_character"}),
+        ({CONF_TARIFF_TEXT: "y" * 251}, {CONF_TARIFF_TEXT: "tariff_text_too_long"}),
+    ],
+)
+async def test_options_flow_validation(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    change: dict[str, str],
+    errors: dict[str, str],
+) -> None:
+    options_before = dict(init_integration.options)
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS, **change}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert dict(init_integration.options) == options_before

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
+from cryptography.hazmat.primitives.asymmetric import ec
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -20,10 +26,14 @@ from custom_components.iem_dcr.const import (
     CONF_TARIFF_TEXT,
     DOMAIN,
 )
-from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 from iem_dcr_simulator import MeterSimulator
+
+# A fixed meter key keeps the public key in snapshots stable.
+METER_KEY = ec.derive_private_key(
+    0x5EED_1ED1_A8E2_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0000_0001,
+    ec.SECP256R1(),
+)
+START = datetime(2026, 11, 26, 9, 0, 0, tzinfo=UTC)
 
 CT = "EVSEID"
 CI = "CP-DE-4711"
@@ -66,10 +76,11 @@ def hass_config_dir(tmp_path: Path) -> str:
 
 @pytest.fixture
 async def simulator(
-    hass: HomeAssistant, socket_enabled: None
+    hass: HomeAssistant, socket_enabled: None, freezer: FrozenDateTimeFactory
 ) -> AsyncGenerator[MeterSimulator]:
     """Run a simulated meter on 127.0.0.1 whose clock follows the test's clock."""
-    sim = MeterSimulator(clock=dt_util.utcnow)
+    freezer.move_to(START)
+    sim = MeterSimulator(clock=dt_util.utcnow, private_key=METER_KEY)
     await sim.start()
     yield sim
     sim.release_hangs()
@@ -113,10 +124,7 @@ async def init_integration(
 
 
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(
-    request: pytest.FixtureRequest,
-) -> Generator[None]:
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     """Load custom integrations in the tests that run Home Assistant."""
     if "hass" in request.fixturenames:
         request.getfixturevalue("enable_custom_integrations")
-    yield

@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant, State
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from homeassistant.core import HomeAssistant
 from iem_dcr_simulator import MeterSimulator
 
 
@@ -38,3 +38,10 @@ def requested(sim: MeterSimulator, method: str, name: str) -> int:
         for request in sim.requests
         if request.method == method and request.path.endswith(f"/{name}")
     )
+
+
+def state_of(hass: HomeAssistant, entity_id: str) -> State:
+    """Return an entity's state, failing the test when it has none."""
+    state = hass.states.get(entity_id)
+    assert state is not None, f"{entity_id} has no state"
+    return state

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from unittest.mock import patch
 
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import CONF_HOST, CONF_PORT
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -22,10 +26,6 @@ from custom_components.iem_dcr.const import (
     CONF_TRANSACTION_RETRIES,
     DOMAIN,
 )
-from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from iem_dcr_simulator import FaultKind, MeterSimulator
 
 from .conftest import CI, CT
@@ -193,7 +193,12 @@ async def test_reconfigure_changes_connection(
     assert result["step_id"] == "reconfigure"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_HOST: "127.0.0.1", CONF_PORT: simulator.port, CONF_CT: CT, CONF_CI: "CP-2"},
+        {
+            CONF_HOST: "127.0.0.1",
+            CONF_PORT: simulator.port,
+            CONF_CT: CT,
+            CONF_CI: "CP-2",
+        },
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"

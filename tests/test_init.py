@@ -6,6 +6,9 @@ from datetime import UTC, datetime, timedelta
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -16,13 +19,10 @@ from custom_components.iem_dcr.const import (
     CONF_TIME_ZONE_MODE,
     DOMAIN,
 )
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
 from iem_dcr_simulator import FaultKind, MeterSimulator
 
 from .conftest import CI, CT, TARIFF
-from .helpers import poll, posted, requested
+from .helpers import poll, posted, requested, state_of
 
 
 async def test_setup_runs_handshake(
@@ -129,12 +129,20 @@ async def test_power_cycle_reruns_handshake(
             "2026-10-25T03:30:00,000+0100",
         ),
         (
-            {CONF_TIME_ZONE_MODE: "fixed", CONF_FIXED_OFFSET: "+0100", CONF_HANDLE_DST: True},
+            {
+                CONF_TIME_ZONE_MODE: "fixed",
+                CONF_FIXED_OFFSET: "+0100",
+                CONF_HANDLE_DST: True,
+            },
             "2026-10-25T02:30:00,000+0200",
             "2026-10-25T03:30:00,000+0100",
         ),
         (
-            {CONF_TIME_ZONE_MODE: "fixed", CONF_FIXED_OFFSET: "+0100", CONF_HANDLE_DST: False},
+            {
+                CONF_TIME_ZONE_MODE: "fixed",
+                CONF_FIXED_OFFSET: "+0100",
+                CONF_HANDLE_DST: False,
+            },
             "2026-10-25T01:30:00,000+0100",
             "2026-10-25T03:30:00,000+0100",
         ),
@@ -212,12 +220,10 @@ async def test_unload_leaves_nothing_running(
     count = len(simulator.requests)
     await poll(hass, freezer, seconds=30)
     assert len(simulator.requests) == count
-    assert hass.states.get("sensor.iem_dcr_1isa0200001132_power").state == "unavailable"
+    assert state_of(hass, "sensor.iem_dcr_1isa0200001132_power").state == "unavailable"
 
 
-async def test_reload(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
+async def test_reload(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.LOADED

@@ -155,7 +155,13 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
             gateway = await self.client.get_gateway()
             self.gateway = gateway
             self._check_identity(gateway)
-            await self._async_set_clock_locked()
+            try:
+                await self._async_set_clock_locked()
+            except IemDcrRefusedError as err:
+                # The meter keeps its clock during a transaction; set it afterwards.
+                LOGGER.info(
+                    "The meter did not take the time now (%s); retrying later", err
+                )
         else:
             self.gateway = Gateway(
                 charge_point_id_type=settings.charge_point_id_type,

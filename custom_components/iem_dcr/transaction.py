@@ -22,6 +22,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 
 from .api import IemDcrError, IemDcrRefusedError, MeterValue, UserData
 from .const import DOMAIN, EVENT_TRANSACTION_STARTED, EVENT_TRANSACTION_STOPPED, LOGGER
+from .device import meter_device
 from .ledger import Ledger, LedgerEntry, LedgerError
 from .ocmf import OcmfError, parse, verify_signature
 from .signed_tuple import SignedTuple
@@ -321,13 +322,16 @@ class TransactionManager:
         async with self._coordinator.meter_lock:
             self._tuple_expected = True
             try:
-                await self._async_collect_last()
+                await self._async_collect_last(REASON_RECOVERED)
             except HomeAssistantError as err:
                 LOGGER.warning("Could not compare the meter's last tuple: %s", err)
 
-    async def _async_collect_last(self) -> None:
+    async def _async_collect_last(self, reason: str | None = None) -> None:
         """Fetch the meter's last tuple; store it when it is new."""
-        reason = REASON_RECOVERED if self._recovery_pending else REASON_ENDED_EXTERNALLY
+        if reason is None:
+            reason = (
+                REASON_RECOVERED if self._recovery_pending else REASON_ENDED_EXTERNALLY
+            )
         try:
             signed = await self._client.get_last_transaction()
         except IemDcrRefusedError:
@@ -451,11 +455,10 @@ class TransactionManager:
         )
 
     def _update_device(self, signed: SignedTuple) -> None:
-        registry = dr.async_get(self._hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self._serial)})
+        device = meter_device(self._hass, self._entry.entry_id, self._serial)
         if device is None:
             return
-        registry.async_update_device(
+        dr.async_get(self._hass).async_update_device(
             device.id,
             model=signed.model or device.model,
             sw_version=signed.firmware or device.sw_version,
@@ -466,9 +469,7 @@ class TransactionManager:
         return self._entry.unique_id or ""
 
     def _event_base(self) -> dict[str, Any]:
-        device = dr.async_get(self._hass).async_get_device(
-            identifiers={(DOMAIN, self._serial)}
-        )
+        device = meter_device(self._hass, self._entry.entry_id, self._serial)
         return {
             "device_id": device.id if device else None,
             "config_entry_id": self._entry.entry_id,

@@ -1,0 +1,634 @@
+"""Transactions through the services, against the simulated meter."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from decimal import Decimal
+import json
+import logging
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+import xml.etree.ElementTree as ET
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.auth.models import User
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import (
+    HomeAssistantError,
+    ServiceValidationError,
+    Unauthorized,
+)
+from homeassistant.helpers import issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+
+from custom_components.iem_dcr.api import (
+    IemDcrClient,
+    IemDcrConnectionError,
+    MeterValue,
+)
+from custom_components.iem_dcr.const import (
+    CONF_TRANSACTION_RETRIES,
+    DOMAIN,
+    EVENT_TRANSACTION_STARTED,
+    EVENT_TRANSACTION_STOPPED,
+)
+from custom_components.iem_dcr.ledger import Ledger, LedgerError
+from custom_components.iem_dcr.ocmf import parse, verify_signature
+from iem_dcr_simulator import MeterSimulator
+
+from .conftest import CI
+from .helpers import poll, posted, state_of
+
+UID = "04A1B2C3D4E5F6"
+SERIAL = "1ISA0200001132"
+PREFIX = "iem_dcr_1isa0200001132"
+
+
+def ledger_file(hass: HomeAssistant) -> Path:
+    return Path(hass.config.path("iem_dcr_ledger", f"{SERIAL}.jsonl"))
+
+
+def ledger_records(hass: HomeAssistant) -> list[dict[str, Any]]:
+    path = ledger_file(hass)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+
+async def start(
+    hass: HomeAssistant, entry: MockConfigEntry, **fields: Any
+) -> dict[str, Any]:
+    data = {
+        "config_entry_id": entry.entry_id,
+        "transaction_id": "tx-1",
+        "identification_type": "ISO14443",
+        "identification_data": UID,
+        **fields,
+    }
+    response = await hass.services.async_call(
+        DOMAIN, "start_transaction", data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return dict(response)
+
+
+async def stop(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "stop_transaction",
+        {"config_entry_id": entry.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return dict(response)
+
+
+async def export(
+    hass: HomeAssistant, data: dict[str, Any], context: Context | None = None
+) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "export_transactions",
+        data,
+        blocking=True,
+        return_response=True,
+        context=context,
+    )
+    assert response is not None
+    return dict(response)
+
+
+async def test_start_stop_round_trip(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    meter_pauses: list[float],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    started_events = async_capture_events(hass, EVENT_TRANSACTION_STARTED)
+    stopped_events = async_capture_events(hass, EVENT_TRANSACTION_STOPPED)
+    simulator.requests.clear()
+
+    response = await start(
+        hass, init_integration, evse_id=CI, identification_level="HEARSAY"
+    )
+    assert response["status"] == "OK"
+    assert response["ocmf_id_field"] == UID
+    assert response["meter_serial"] == SERIAL
+    assert response["superseded"] is None
+    assert simulator.state.transaction_active
+    # The reference sequence: a stray end, a pause, the user data, then begin.
+    receipts = posted(simulator, "receipt")
+    assert receipts == [{"TX": "E"}, {"TX": "B"}]
+    assert posted(simulator, "user") == [
+        {
+            "IS": True,
+            "IL": "HEARSAY",
+            "IF": [],
+            "IT": "ISO14443",
+            "ID": UID,
+            "US": False,
+        }
+    ]
+    assert meter_pauses == [0.25]
+    assert len(started_events) == 1
+    assert started_events[0].data["transaction_id"] == "tx-1"
+    assert UID not in json.dumps(started_events[0].data)
+    await hass.async_block_till_done()
+    assert state_of(hass, f"binary_sensor.{PREFIX}_transaction").state == "on"
+    assert (
+        state_of(hass, f"event.{PREFIX}_transaction").attributes["event_type"]
+        == "started"
+    )
+
+    simulator.state.add_energy(import_kwh=Decimal("12.345"))
+    result = await stop(hass, init_integration)
+
+    record = simulator.state.issued[-1]
+    assert result["ocmf"] == record
+    assert result["signature_valid"] is True
+    assert verify_signature(record, result["public_key"])
+    assert result["pagination"] == "T1"
+    assert result["ocmf_id"] == f"{SERIAL}/T1"
+    assert result["energy_kwh"] == pytest.approx(12.345)
+    assert result["eichrecht_issues"] == []
+    assert result["reason"] == "stopped"
+    assert parse(record).payload.identification_data == UID
+
+    # Stored before it was announced, verbatim.
+    stored = ledger_records(hass)
+    assert [item["ocmf"] for item in stored] == [record]
+    assert stored[0]["reason"] == "stopped"
+    assert len(stopped_events) == 1
+    event = stopped_events[0].data
+    assert event["ocmf"] == record
+    assert event["config_entry_id"] == init_integration.entry_id
+    assert event["device_id"] is not None
+    assert event["energy_kwh"] == pytest.approx(12.345)
+
+    await poll(hass, freezer)
+    last = state_of(hass, f"sensor.{PREFIX}_last_transaction_energy")
+    assert float(last.state) == pytest.approx(12.345)
+    assert last.attributes["pagination"] == "T1"
+    assert last.attributes["signature_valid"] is True
+    assert UID not in json.dumps(dict(last.attributes))
+    assert state_of(hass, f"sensor.{PREFIX}_stored_signed_tuples").state == "1"
+    assert (
+        state_of(hass, f"event.{PREFIX}_transaction").attributes["event_type"]
+        == "stopped"
+    )
+
+
+async def test_start_supersedes_running_transaction(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    stopped_events = async_capture_events(hass, EVENT_TRANSACTION_STOPPED)
+    await start(hass, init_integration)
+    response = await start(hass, init_integration, transaction_id="tx-2")
+    superseded = response["superseded"]
+    assert superseded["pagination"] == "T1"
+    assert superseded["reason"] == "superseded"
+    assert superseded["ocmf"] == simulator.state.issued[0]
+    assert simulator.state.transaction_active
+    assert [item["reason"] for item in ledger_records(hass)] == ["superseded"]
+    assert [event.data["reason"] for event in stopped_events] == ["superseded"]
+
+
+async def test_stray_end_on_meter_that_looked_idle_keeps_tuple(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    # A transaction began after the last poll: the reference driver's stray end
+    # ends it, and its tuple must not be thrown away.
+    simulator.state.begin_transaction()
+    real_read = IemDcrClient.get_meter_value
+    reads = 0
+
+    async def stale_first_read(client: IemDcrClient) -> MeterValue:
+        nonlocal reads
+        reads += 1
+        value = await real_read(client)
+        return replace(value, transaction_active=False) if reads == 1 else value
+
+    with patch.object(IemDcrClient, "get_meter_value", stale_first_read):
+        response = await start(hass, init_integration)
+    assert response["superseded"]["pagination"] == "T1"
+    assert [item["pagination"] for item in ledger_records(hass)] == ["T1"]
+
+
+async def test_stop_without_transaction_returns_last(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    stopped_events = async_capture_events(hass, EVENT_TRANSACTION_STOPPED)
+    await start(hass, init_integration)
+    first = await stop(hass, init_integration)
+    again = await stop(hass, init_integration)
+    assert again["ocmf"] == first["ocmf"]
+    assert again["pagination"] == "T1"
+    assert len(stopped_events) == 1
+    assert len(ledger_records(hass)) == 1
+
+
+async def test_stop_when_meter_never_had_a_transaction(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    with pytest.raises(HomeAssistantError) as err:
+        await stop(hass, init_integration)
+    assert err.value.translation_key == "no_transaction"
+
+
+async def test_evse_id_mismatch_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await start(hass, init_integration, evse_id="OTHER")
+    assert err.value.translation_key == "evse_id_mismatch"
+    assert err.value.translation_placeholders == {"evse_id": "OTHER", "meter_ci": CI}
+    assert posted(simulator, "user") == []
+    assert not simulator.state.transaction_active
+
+
+async def test_meter_error_state_refused(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    simulator.state.set_error_code("0x0100, 0x00000000, 0x00, 0x00")
+    with pytest.raises(ServiceValidationError) as err:
+        await start(hass, init_integration)
+    assert err.value.translation_key == "meter_error_state"
+    assert posted(simulator, "receipt") == []
+
+
+async def test_polling_resumes_after_refused_start(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    simulator.state.set_error_code("0x0100, 0x00000000, 0x00, 0x00")
+    with pytest.raises(ServiceValidationError):
+        await start(hass, init_integration)
+    simulator.state.set_measurements(voltage=230.0)
+    await poll(hass, freezer)
+    assert state_of(hass, f"sensor.{PREFIX}_voltage").state == "230.0"
+
+
+async def test_activation_threshold_refusal(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    meter_pauses: list[float],
+) -> None:
+    simulator.state.set_measurements(voltage=400.0, current=10.0)
+    with pytest.raises(HomeAssistantError) as err:
+        await start(hass, init_integration)
+    assert err.value.translation_key == "begin_refused"
+    assert err.value.translation_placeholders == {"status": "428"}
+    # One stray end, then begin with three retries, 250 ms apart.
+    assert posted(simulator, "receipt") == [{"TX": "E"}] + [{"TX": "B"}] * 4
+    assert meter_pauses == [0.25, 0.25, 0.25, 0.25]
+    assert not simulator.state.transaction_active
+
+    simulator.state.set_measurements(current=0.0)
+    await start(hass, init_integration)
+    simulator.state.set_measurements(current=10.0)
+    with pytest.raises(HomeAssistantError) as err:
+        await stop(hass, init_integration)
+    assert err.value.translation_key == "end_refused"
+    assert simulator.state.transaction_active
+
+
+async def test_invalid_service_input_changes_nothing(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    simulator.requests.clear()
+    bad_inputs: list[dict[str, Any]] = [
+        {"tariff_text": "x" * 251},
+        {"tariff_text": "a|b"},
+        {"identification_data": "12|34"},
+        {
+            "identification_flags": [
+                "RFID_PSK",
+                "OCPP_AUTH",
+                "ISO15118_NONE",
+                "PLMN_NONE",
+                "RFID_NONE",
+            ]
+        },
+        {"identification_type": "SMOKE_SIGNAL"},
+        {"identification_level": "GUESSED"},
+        {"transaction_id": ""},
+    ]
+    for fields in bad_inputs:
+        with pytest.raises(Exception) as err:
+            await start(hass, init_integration, **fields)
+        assert "Invalid" in type(err.value).__name__ or isinstance(
+            err.value, ServiceValidationError
+        )
+    assert simulator.requests == []
+
+
+async def test_unknown_or_unloaded_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "stop_transaction",
+            {"config_entry_id": "nope"},
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "entry_not_found"
+    await hass.config_entries.async_unload(init_integration.entry_id)
+    with pytest.raises(ServiceValidationError) as err:
+        await stop(hass, init_integration)
+    assert err.value.translation_key == "entry_not_loaded"
+
+
+async def test_receipt_lost_then_recovered(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    stopped_events = async_capture_events(hass, EVENT_TRANSACTION_STOPPED)
+    await start(hass, init_integration)
+    # The network drops right after the meter accepted the end: the simulator
+    # cannot fail GET /receipt alone, so the client is made to fail it.
+    with (
+        patch.object(
+            IemDcrClient, "get_receipt", side_effect=IemDcrConnectionError("dropped")
+        ),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await stop(hass, init_integration)
+    assert err.value.translation_key == "receipt_pending"
+    assert not simulator.state.transaction_active
+    assert ledger_records(hass) == []
+    # No new transaction may begin before the tuple is safe...
+    with (
+        patch.object(
+            IemDcrClient,
+            "get_last_transaction",
+            side_effect=IemDcrConnectionError("down"),
+        ),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await start(hass, init_integration)
+    assert err.value.translation_key == "receipt_pending"
+    assert not simulator.state.transaction_active
+
+    # ...and the next poll with the meter back fetches and stores it.
+    await poll(hass, freezer)
+    assert [item["reason"] for item in ledger_records(hass)] == ["recovered"]
+    assert ledger_records(hass)[0]["ocmf"] == simulator.state.issued[0]
+    assert [event.data["reason"] for event in stopped_events] == ["recovered"]
+
+
+async def test_ledger_write_failure_is_retried(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await start(hass, init_integration)
+    with (
+        patch.object(Ledger, "append", side_effect=LedgerError("disk full")),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await stop(hass, init_integration)
+    assert err.value.translation_key == "ledger_write_failed"
+    await poll(hass, freezer)
+    assert [item["ocmf"] for item in ledger_records(hass)] == simulator.state.issued
+
+
+async def test_transaction_ended_outside_home_assistant(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    stopped_events = async_capture_events(hass, EVENT_TRANSACTION_STOPPED)
+    await start(hass, init_integration)
+    await poll(hass, freezer)
+    simulator.state.end_transaction_externally()
+    await poll(hass, freezer)
+    assert [event.data["reason"] for event in stopped_events] == ["ended_externally"]
+    assert [item["ocmf"] for item in ledger_records(hass)] == simulator.state.issued
+    await poll(hass, freezer)
+    assert len(stopped_events) == 1
+
+
+async def test_restart_during_transaction(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+) -> None:
+    await start(hass, init_integration)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert simulator.state.transaction_active
+    assert await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    result = await stop(hass, init_integration)
+    assert result["pagination"] == "T1"
+    assert result["signature_valid"] is True
+    assert len(ledger_records(hass)) == 1
+    # The ledger survives a restart and feeds the last-transaction sensor.
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.runtime_data.transactions.ledger_size == 1
+    assert (
+        state_of(hass, f"sensor.{PREFIX}_last_transaction_energy").attributes[
+            "pagination"
+        ]
+        == "T1"
+    )
+
+
+async def test_startup_stores_missing_tuple_and_reports_gap(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    await start(hass, init_integration)
+    await stop(hass, init_integration)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    # Two transactions while Home Assistant is away; only the last stays readable.
+    for _ in range(2):
+        simulator.state.begin_transaction()
+        simulator.state.end_transaction_externally()
+    assert await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    records = ledger_records(hass)
+    assert [item["pagination"] for item in records] == ["T1", "T3"]
+    assert records[1]["reason"] == "recovered"
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"pagination_gap_{init_integration.entry_id}_T3"
+    )
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "title": init_integration.title,
+        "previous": "T1",
+        "current": "T3",
+        "missing": "1",
+    }
+
+
+async def test_concurrent_stops_store_once(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    stopped_events = async_capture_events(hass, EVENT_TRANSACTION_STOPPED)
+    await start(hass, init_integration)
+    results = await asyncio.gather(*(stop(hass, init_integration) for _ in range(10)))
+    assert {result["pagination"] for result in results} == {"T1"}
+    assert len(stopped_events) == 1
+    assert len(ledger_records(hass)) == 1
+
+
+async def test_concurrent_starts_keep_every_tuple(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    results = await asyncio.gather(
+        *(start(hass, init_integration, transaction_id=f"tx-{n}") for n in range(10))
+    )
+    assert all(result["status"] == "OK" for result in results)
+    records = ledger_records(hass)
+    assert [item["pagination"] for item in records] == [f"T{n}" for n in range(1, 10)]
+    assert [item["ocmf"] for item in records] == simulator.state.issued
+    assert all(item["signature_valid"] for item in records)
+    assert simulator.state.transaction_active
+    assert init_integration.runtime_data.transactions.ledger.gaps() == []
+
+
+async def test_torn_ledger_line_is_skipped(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: MeterSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    path = ledger_file(hass)
+    path.parent.mkdir(parents=True)
+    path.write_text('{"format": 1, "sequence": 1, "ocmf": "OCMF|{\\"PG')
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert "skipped 1 torn" in caplog.text
+    await start(hass, mock_config_entry)
+    await stop(hass, mock_config_entry)
+    lines = path.read_text().splitlines()
+    assert lines[0] == '{"format": 1, "sequence": 1, "ocmf": "OCMF|{\\"PG'
+    assert json.loads(lines[1])["ocmf"] == simulator.state.issued[0]
+
+
+async def test_stop_button(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    await start(hass, init_integration)
+    await hass.services.async_call(
+        "button",
+        "press",
+        {"entity_id": f"button.{PREFIX}_stop_transaction"},
+        blocking=True,
+    )
+    assert not simulator.state.transaction_active
+    assert len(ledger_records(hass)) == 1
+
+
+async def test_export_transactions(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    hass_admin_user: User,
+    hass_read_only_user: User,
+) -> None:
+    for n in range(2):
+        await start(hass, init_integration, transaction_id=f"tx-{n}")
+        await stop(hass, init_integration)
+    response = await export(
+        hass,
+        {"config_entry_id": init_integration.entry_id, "write_file": True},
+        Context(user_id=hass_admin_user.id),
+    )
+    assert response["count"] == 2
+    assert [item["ocmf"] for item in response["transactions"]] == simulator.state.issued
+    path = Path(response["file"])
+    assert path.parent == Path(hass.config.path("iem_dcr_exports"))
+    root = ET.fromstring(path.read_text(encoding="utf-8"))
+    texts = [
+        element.text for element in root.iter() if element.tag.endswith("signedData")
+    ]
+    assert texts == simulator.state.issued
+
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            "export_transactions",
+            {"config_entry_id": init_integration.entry_id},
+            blocking=True,
+            return_response=True,
+            context=Context(user_id=hass_read_only_user.id),
+        )
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "export_transactions",
+            {
+                "config_entry_id": init_integration.entry_id,
+                "start": "2026-11-27T00:00:00",
+                "end": "2026-11-26T00:00:00",
+            },
+            blocking=True,
+            return_response=True,
+        )
+    assert err.value.translation_key == "export_range_invalid"
+    empty = await export(
+        hass,
+        {"config_entry_id": init_integration.entry_id, "start": "2030-01-01T00:00:00"},
+    )
+    assert empty["count"] == 0
+
+
+async def test_identification_data_never_logged(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await start(hass, init_integration)
+    simulator.state.add_energy(import_kwh=Decimal(1))
+    await poll(hass, freezer)
+    await stop(hass, init_integration)
+    await start(hass, init_integration)
+    simulator.state.set_measurements(current=10.0)
+    with pytest.raises(HomeAssistantError):
+        await stop(hass, init_integration)
+    assert caplog.records
+    assert UID not in caplog.text
+
+
+async def test_retries_follow_options(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: MeterSimulator,
+) -> None:
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry,
+        options={**mock_config_entry.options, CONF_TRANSACTION_RETRIES: 0},
+    )
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    simulator.state.set_measurements(current=10.0)
+    simulator.requests.clear()
+    with pytest.raises(HomeAssistantError):
+        await start(hass, mock_config_entry)
+    assert posted(simulator, "receipt") == [{"TX": "E"}, {"TX": "B"}]

@@ -165,7 +165,7 @@ class TransactionManager:
         async_dispatcher_send(
             self._hass, signal_transaction(self._entry.entry_id), "started", None
         )
-        await self._coordinator.async_request_refresh()
+        await self._coordinator.async_refresh()
         return started
 
     async def _async_start_locked(self, request: StartRequest) -> TransactionStarted:
@@ -251,7 +251,7 @@ class TransactionManager:
         """End the running transaction, or return the meter's last tuple."""
         async with self._coordinator.meter_lock:
             result = await self._guard(self._async_stop_locked())
-        await self._coordinator.async_request_refresh()
+        await self._coordinator.async_refresh()
         return result
 
     async def _async_stop_locked(self) -> SignedTuple:

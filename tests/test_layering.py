@@ -1,0 +1,71 @@
+"""Architecture rules that keep the HA-free parts publishable on their own."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+PACKAGE = ROOT / "custom_components" / "iem_dcr"
+
+
+def _python_files(*paths: Path) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    return files
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+HA_FREE = _python_files(
+    PACKAGE / "api", PACKAGE / "ocmf", PACKAGE / "ledger.py", ROOT / "iem_dcr_simulator"
+)
+
+
+@pytest.mark.parametrize("path", HA_FREE, ids=lambda path: str(path.relative_to(ROOT)))
+def test_ha_free_modules_do_not_import_home_assistant(path: Path) -> None:
+    imported = _imports(path)
+    assert not {name for name in imported if name.split(".")[0] == "homeassistant"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    _python_files(ROOT / "iem_dcr_simulator"),
+    ids=lambda path: str(path.relative_to(ROOT)),
+)
+def test_simulator_shares_no_code_with_the_integration(path: Path) -> None:
+    assert not {name for name in _imports(path) if name.startswith("custom_components")}
+
+
+@pytest.mark.parametrize(
+    "path",
+    _python_files(PACKAGE / "ocmf"),
+    ids=lambda path: str(path.relative_to(ROOT)),
+)
+def test_ocmf_does_not_use_the_simulator(path: Path) -> None:
+    assert not {name for name in _imports(path) if name.startswith("iem_dcr_simulator")}
+
+
+def test_only_the_transaction_manager_touches_the_ledger() -> None:
+    users = {
+        path.name
+        for path in _python_files(PACKAGE)
+        if any(
+            isinstance(node, ast.ImportFrom)
+            and node.module == "ledger"
+            and node.level == 1
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        )
+    }
+    assert users == {"transaction.py", "__init__.py"}

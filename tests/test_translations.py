@@ -1,0 +1,74 @@
+"""Translations: German mirrors English, and every key the code uses exists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+PACKAGE = Path(__file__).parents[1] / "custom_components" / "iem_dcr"
+
+
+def _load(language: str) -> dict[str, Any]:
+    text = (PACKAGE / "translations" / f"{language}.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _paths(tree: Any, prefix: str = "") -> dict[str, str]:
+    if isinstance(tree, dict):
+        found: dict[str, str] = {}
+        for key, value in tree.items():
+            found |= _paths(value, f"{prefix}{key}.")
+        return found
+    return {prefix.rstrip("."): tree}
+
+
+def test_german_has_every_english_text_with_the_same_placeholders() -> None:
+    english, german = _paths(_load("en")), _paths(_load("de"))
+    assert set(german) == set(english)
+    for key, text in english.items():
+        assert set(re.findall(r"{\w+}", german[key])) == set(
+            re.findall(r"{\w+}", text)
+        ), key
+
+
+def _source() -> str:
+    return "\n".join(
+        path.read_text(encoding="utf-8") for path in sorted(PACKAGE.glob("*.py"))
+    )
+
+
+def test_every_translation_key_used_exists() -> None:
+    english = _load("en")
+    known = (
+        set(english["exceptions"])
+        | set(english["issues"])
+        | set(english["selector"])
+        | {key for platform in english["entity"].values() for key in platform}
+    )
+    used = set(re.findall(r'translation_key="(\w+)"', _source()))
+    # The coordinator picks its UpdateFailed key at run time.
+    used |= {"communication_error", "unexpected_response"}
+    assert used
+    assert used <= known, used - known
+
+
+def test_every_service_is_translated_and_described() -> None:
+    services_yaml = (PACKAGE / "services.yaml").read_text(encoding="utf-8")
+    names = re.findall(r"^(\w+):$", services_yaml, flags=re.MULTILINE)
+    icons = json.loads((PACKAGE / "icons.json").read_text(encoding="utf-8"))
+    for language in ("en", "de"):
+        services = _load(language)["services"]
+        assert set(services) == set(names)
+        for name in names:
+            fields = set(
+                re.findall(
+                    r"^    (\w+):$",
+                    services_yaml.split(f"{name}:\n", 1)[1].split("\n\n", 1)[0],
+                    flags=re.MULTILINE,
+                )
+            )
+            assert set(services[name]["fields"]) == fields, (language, name)
+    assert set(icons["services"]) == set(names)

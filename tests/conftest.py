@@ -69,9 +69,10 @@ def meter_pauses() -> Generator[list[float]]:
 
 
 @pytest.fixture
-def hass_config_dir(tmp_path: Path) -> str:
-    """Give Home Assistant a configuration folder of its own (for the ledger)."""
-    return str(tmp_path)
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """Give Home Assistant a configuration folder of its own (ledger, exports)."""
+    hass.config.config_dir = str(tmp_path)
+    return tmp_path
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ def entry_data(sim: MeterSimulator, **overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def mock_config_entry(
-    simulator: MeterSimulator, hass_config_dir: str, meter_pauses: list[float]
+    simulator: MeterSimulator, config_dir: Path, meter_pauses: list[float]
 ) -> MockConfigEntry:
     """Return a config entry for the simulated meter (not yet added)."""
     return MockConfigEntry(

@@ -30,7 +30,7 @@ from iem_dcr_simulator import FaultKind, MeterSimulator
 
 from .conftest import CI, CT
 
-pytestmark = pytest.mark.usefixtures("hass_config_dir", "meter_pauses")
+pytestmark = pytest.mark.usefixtures("config_dir", "meter_pauses")
 
 
 async def _start(hass: HomeAssistant, sim: MeterSimulator, port: int | None = None):

@@ -28,7 +28,7 @@ from .identification import (
     IDENTIFICATION_LEVELS,
     IDENTIFICATION_TYPES,
 )
-from .ocmf import TransparencyEntry, transparency_xml
+from .ocmf import OcmfError, TransparencyEntry, transparency_xml
 from .transaction import StartRequest
 from .validation import vol
 
@@ -169,10 +169,17 @@ async def _async_export(call: ServiceCall) -> ServiceResponse:
         "file": None,
     }
     if call.data[ATTR_WRITE_FILE]:
-        xml = transparency_xml(
-            TransparencyEntry(ocmf=item.ocmf, public_key=item.public_key)
-            for item in entries
-        )
+        try:
+            xml = transparency_xml(
+                TransparencyEntry(ocmf=item.ocmf, public_key=item.public_key)
+                for item in entries
+            )
+        except OcmfError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="export_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
         stamp = dt_util.utcnow().strftime("%Y%m%dT%H%M%SZ")
         path = Path(
             hass.config.path(EXPORT_DIRECTORY, f"{entry.unique_id}_{stamp}.xml")

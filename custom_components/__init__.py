@@ -1,0 +1,1 @@
+"""Custom integrations (the package Home Assistant loads them from)."""

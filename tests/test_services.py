@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.auth.models import User
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import (
     HomeAssistantError,
@@ -632,3 +633,26 @@ async def test_retries_follow_options(
     with pytest.raises(HomeAssistantError):
         await start(hass, mock_config_entry)
     assert posted(simulator, "receipt") == [{"TX": "E"}, {"TX": "B"}]
+
+
+async def test_start_on_power_cycled_meter_initialises_it_first(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    simulator.state.power_cycle()
+    response = await start(hass, init_integration, evse_id=CI)
+    assert response["status"] == "OK"
+    assert simulator.state.charge_point_id == CI
+    assert simulator.state.transaction_active
+
+
+async def test_unreadable_ledger_retries_setup(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    # A folder where the ledger file should be: reading it fails.
+    ledger_file(hass).mkdir(parents=True)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+    assert mock_config_entry.reason is not None
+    assert "iem_dcr_ledger" in mock_config_entry.reason

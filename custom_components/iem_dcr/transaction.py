@@ -16,7 +16,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.exceptions import (
+    ConfigEntryNotReady,
+    HomeAssistantError,
+    ServiceValidationError,
+)
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
@@ -126,7 +130,8 @@ class TransactionManager:
         try:
             report = await self._hass.async_add_executor_job(self._ledger.load)
         except LedgerError as err:
-            raise HomeAssistantError(
+            # Usually permissions or a full disk: set-up is retried once fixed.
+            raise ConfigEntryNotReady(
                 translation_domain=DOMAIN,
                 translation_key="ledger_unreadable",
                 translation_placeholders={

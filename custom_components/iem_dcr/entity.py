@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DEFAULT_MODEL, DOMAIN, MANUFACTURER
 from .coordinator import IemDcrCoordinator
+from .transaction import signal_transaction
 
 if TYPE_CHECKING:
     from . import IemDcrConfigEntry
+    from .signed_tuple import SignedTuple
 
 
 class IemDcrEntity(CoordinatorEntity[IemDcrCoordinator]):
@@ -40,3 +44,39 @@ class IemDcrEntity(CoordinatorEntity[IemDcrCoordinator]):
             sw_version=last.firmware if last else None,
             configuration_url=f"http://{settings.host}:{settings.port}/counter/v1/ocmf/metervalue",
         )
+
+
+class IemDcrTransactionEntity(IemDcrEntity):
+    """An entity fed by transaction news (starts and stored tuples), not by polls.
+
+    It stays available while the meter is away: what it shows comes from the
+    ledger and the service calls.
+    """
+
+    def __init__(
+        self, entry: IemDcrConfigEntry, description: EntityDescription
+    ) -> None:
+        """Keep the transaction manager and the entry id for the signal."""
+        super().__init__(entry, description)
+        self._transactions = entry.runtime_data.transactions
+        self._entry_id = entry.entry_id
+
+    @property
+    def available(self) -> bool:
+        """Return True: the value does not depend on the last poll."""
+        return True
+
+    async def async_added_to_hass(self) -> None:
+        """Listen for transaction news."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass, signal_transaction(self._entry_id), self._handle_news
+            )
+        )
+
+    @callback
+    def _handle_news(self, kind: str, signed: SignedTuple | None) -> None:
+        """React to a start (`started`) or a stored tuple (`stopped`)."""
+        if kind == "stopped":
+            self.async_write_ha_state()

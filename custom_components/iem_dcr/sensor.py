@@ -21,18 +21,15 @@ from homeassistant.const import (
     UnitOfEnergy,
     UnitOfPower,
 )
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import MeterValue, TimeStatus
-from .entity import IemDcrEntity
-from .transaction import signal_transaction
+from .entity import IemDcrEntity, IemDcrTransactionEntity
 
 if TYPE_CHECKING:
     from . import IemDcrConfigEntry
     from .coordinator import IemDcrData
-    from .signed_tuple import SignedTuple
 
 # The coordinator does all the talking to the meter.
 PARALLEL_UPDATES = 0
@@ -201,39 +198,8 @@ class IemDcrSensor(IemDcrEntity, SensorEntity):
         return self.entity_description.value_fn(self.coordinator.data)
 
 
-class _TransactionNewsSensor(IemDcrEntity, SensorEntity):
-    """A sensor that changes when a signed tuple is stored."""
-
-    def __init__(
-        self, entry: IemDcrConfigEntry, description: SensorEntityDescription
-    ) -> None:
-        """Keep the entry to reach its transaction manager."""
-        super().__init__(entry, description)
-        self._transactions = entry.runtime_data.transactions
-        self._entry_id = entry.entry_id
-
-    async def async_added_to_hass(self) -> None:
-        """Listen for stored tuples."""
-        await super().async_added_to_hass()
-        self.async_on_remove(
-            async_dispatcher_connect(
-                self.hass, signal_transaction(self._entry_id), self._handle_news
-            )
-        )
-
-    @callback
-    def _handle_news(self, kind: str, signed: SignedTuple | None) -> None:
-        if kind == "stopped":
-            self.async_write_ha_state()
-
-
-class IemDcrLastTransactionSensor(_TransactionNewsSensor):
+class IemDcrLastTransactionSensor(IemDcrTransactionEntity, SensorEntity):
     """The energy of the last stored transaction; no identification data."""
-
-    @property
-    def available(self) -> bool:
-        """Stay available while the meter is away: the value comes from the ledger."""
-        return True
 
     @property
     def native_value(self) -> float | None:
@@ -248,13 +214,8 @@ class IemDcrLastTransactionSensor(_TransactionNewsSensor):
         return last.summary() if last else None
 
 
-class IemDcrLedgerSizeSensor(_TransactionNewsSensor):
+class IemDcrLedgerSizeSensor(IemDcrTransactionEntity, SensorEntity):
     """How many signed tuples the ledger holds."""
-
-    @property
-    def available(self) -> bool:
-        """Stay available while the meter is away: the value comes from the ledger."""
-        return True
 
     @property
     def native_value(self) -> int:

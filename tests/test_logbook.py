@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from homeassistant.core import Event, HomeAssistant
+
 from custom_components.iem_dcr.const import (
     DOMAIN,
     EVENT_TRANSACTION_STARTED,
     EVENT_TRANSACTION_STOPPED,
 )
 from custom_components.iem_dcr.logbook import async_describe_events
-from homeassistant.core import Event, HomeAssistant
 
 Describer = Callable[[Event], dict[str, str]]
 

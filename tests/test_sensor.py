@@ -61,16 +61,18 @@ async def test_entities(
     for entry in entities:
         # A projection, not the registry entry itself: its shape differs between
         # the Home Assistant versions we support.
-        assert plain({
-            "unique_id": entry.unique_id,
-            "translation_key": entry.translation_key,
-            "original_name": entry.original_name,
-            "device_class": entry.original_device_class,
-            "entity_category": entry.entity_category,
-            "disabled_by": entry.disabled_by,
-            "unit": entry.unit_of_measurement,
-            "capabilities": entry.capabilities,
-        }) == snapshot(name=f"{entry.entity_id}-entry")
+        assert plain(
+            {
+                "unique_id": entry.unique_id,
+                "translation_key": entry.translation_key,
+                "original_name": entry.original_name,
+                "device_class": entry.original_device_class,
+                "entity_category": entry.entity_category,
+                "disabled_by": entry.disabled_by,
+                "unit": entry.unit_of_measurement,
+                "capabilities": entry.capabilities,
+            }
+        ) == snapshot(name=f"{entry.entity_id}-entry")
         state = state_of(hass, entry.entity_id)
         assert plain(
             {"state": state.state, "attributes": dict(state.attributes)}
@@ -98,16 +100,19 @@ async def test_device(
         f"http://127.0.0.1:{simulator.port}/counter/v1/ocmf/metervalue"
     )
     device = devices[0]
-    assert plain(
-        {
-            "identifiers": sorted(device.identifiers),
-            "manufacturer": device.manufacturer,
-            "model": device.model,
-            "name": device.name,
-            "serial_number": device.serial_number,
-            "sw_version": device.sw_version,
-        }
-    ) == snapshot
+    assert (
+        plain(
+            {
+                "identifiers": sorted(device.identifiers),
+                "manufacturer": device.manufacturer,
+                "model": device.model,
+                "name": device.name,
+                "serial_number": device.serial_number,
+                "sw_version": device.sw_version,
+            }
+        )
+        == snapshot
+    )
 
 
 async def test_energy_values_follow_meter(

@@ -1,0 +1,27 @@
+"""A stand-in for the Isabellenhütte IEM-DCR DC meter's HTTP API, for tests and demos.
+
+It shares no code with the Home Assistant integration, which verifies what it signs
+independently.
+"""
+
+from .faults import FaultKind
+from .meter_api import RecordedRequest
+from .server import MeterSimulator
+from .state import (
+    DEFAULT_SERIAL,
+    HEALTHY_ERROR_CODE,
+    MeterRefusedError,
+    MeterState,
+    UserIdentification,
+)
+
+__all__ = [
+    "DEFAULT_SERIAL",
+    "HEALTHY_ERROR_CODE",
+    "FaultKind",
+    "MeterRefusedError",
+    "MeterSimulator",
+    "MeterState",
+    "RecordedRequest",
+    "UserIdentification",
+]

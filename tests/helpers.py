@@ -8,6 +8,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from iem_dcr_simulator import MeterSimulator
@@ -45,3 +46,17 @@ def state_of(hass: HomeAssistant, entity_id: str) -> State:
     state = hass.states.get(entity_id)
     assert state is not None, f"{entity_id} has no state"
     return state
+
+
+async def sim_control(
+    hass: HomeAssistant,
+    sim: MeterSimulator,
+    name: str,
+    payload: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Call the simulator's HTTP control API (`POST /_sim/<name>`)."""
+    session = async_get_clientsession(hass)
+    async with session.post(f"{sim.url}/_sim/{name}", json=payload) as response:
+        assert response.status == 200, await response.text()
+        answer: dict[str, Any] = await response.json()
+        return answer

@@ -22,7 +22,7 @@ from custom_components.iem_dcr.const import (
 from iem_dcr_simulator import FaultKind, MeterSimulator
 
 from .conftest import CI, CT, TARIFF
-from .helpers import poll, posted, requested, state_of
+from .helpers import poll, posted, requested, sim_control, state_of
 
 
 async def test_setup_runs_handshake(
@@ -93,7 +93,7 @@ async def test_identity_mismatch_raises_and_clears_repair(
     assert issue.translation_placeholders["configured_ci"] == CI
 
     # The user power-cycles the meter: the next poll notices and initialises it.
-    simulator.state.power_cycle()
+    await sim_control(hass, simulator, "power_cycle")
     await poll(hass, freezer)
     assert simulator.state.charge_point_id == CI
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

@@ -15,7 +15,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from iem_dcr_simulator import FaultKind, MeterSimulator
 
-from .helpers import poll, state_of
+from .helpers import poll, sim_control, state_of
 
 PREFIX = "iem_dcr_1isa0200001132"
 
@@ -185,11 +185,13 @@ async def test_problem_sensor_follows_error_code(
 ) -> None:
     problem = f"binary_sensor.{PREFIX}_problem"
     assert state_of(hass, problem).state == STATE_OFF
-    simulator.state.set_error_code("0x0001, 0x00000000, 0x00, 0x00")
+    await sim_control(
+        hass, simulator, "error", {"xc": "0x0001, 0x00000000, 0x00, 0x00"}
+    )
     await poll(hass, freezer)
     state = state_of(hass, problem)
     assert state.state == STATE_ON
     assert state.attributes["error_code"] == "0x0001, 0x00000000, 0x00, 0x00"
-    simulator.state.set_error_code(None)
+    await sim_control(hass, simulator, "error", {"xc": None})
     await poll(hass, freezer)
     assert state_of(hass, problem).state == STATE_OFF

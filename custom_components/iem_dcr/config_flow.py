@@ -74,13 +74,12 @@ def _number(minimum: float, maximum: float, step: float, unit: str) -> NumberSel
     )
 
 
-def _connection_schema(host: str = "", port: int = DEFAULT_PORT) -> vol.Schema:
-    return vol.Schema(
-        {
-            vol.Required(CONF_HOST, default=host): TextSelector(),
-            vol.Required(CONF_PORT, default=port): PORT_SELECTOR,
-        }
-    )
+CONNECTION_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_HOST): TextSelector(),
+        vol.Required(CONF_PORT, default=DEFAULT_PORT): PORT_SELECTOR,
+    }
+)
 
 
 def _text_errors(values: dict[str, Any], *keys: str) -> dict[str, str]:
@@ -157,7 +156,7 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="user",
             data_schema=self.add_suggested_values_to_schema(
-                _connection_schema(), user_input or {}
+                CONNECTION_SCHEMA, user_input or {}
             ),
             errors=errors,
         )

@@ -32,6 +32,7 @@ from custom_components.iem_dcr.api import (
     IemDcrClient,
     IemDcrConnectionError,
     MeterValue,
+    SignedData,
 )
 from custom_components.iem_dcr.const import (
     CONF_TRANSACTION_RETRIES,
@@ -656,3 +657,45 @@ async def test_unreadable_ledger_retries_setup(
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     assert mock_config_entry.reason is not None
     assert "iem_dcr_ledger" in mock_config_entry.reason
+
+
+async def test_stale_receipt_is_not_taken_for_the_new_tuple(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    meter_pauses: list[float],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await start(hass, init_integration)
+    first = await stop(hass, init_integration)
+    await start(hass, init_integration, transaction_id="tx-2")
+    # A meter still signing answers the receipt with the previous tuple; the
+    # simulator signs at once, so the client is made to answer like that.
+    previous = SignedData(text=first["ocmf"])
+    with (
+        patch.object(IemDcrClient, "get_receipt", return_value=previous),
+        pytest.raises(HomeAssistantError) as err,
+    ):
+        await stop(hass, init_integration)
+    assert err.value.translation_key == "receipt_pending"
+    assert [item["pagination"] for item in ledger_records(hass)] == ["T1"]
+    await poll(hass, freezer)
+    assert [item["pagination"] for item in ledger_records(hass)] == ["T1", "T2"]
+    assert ledger_records(hass)[1]["reason"] == "recovered"
+
+
+async def test_transaction_lost_by_power_failure_is_reported(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await start(hass, init_integration)
+    await stop(hass, init_integration)
+    await start(hass, init_integration, transaction_id="tx-2")
+    await poll(hass, freezer)
+    simulator.state.power_cycle()
+    await poll(hass, freezer)
+    assert "without a new signed tuple" in caplog.text
+    assert len(ledger_records(hass)) == 1

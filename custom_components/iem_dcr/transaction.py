@@ -24,7 +24,7 @@ from homeassistant.exceptions import (
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from .api import IemDcrError, IemDcrRefusedError, MeterValue, UserData
+from .api import IemDcrError, IemDcrRefusedError, MeterValue, SignedData, UserData
 from .const import DOMAIN, EVENT_TRANSACTION_STARTED, EVENT_TRANSACTION_STOPPED, LOGGER
 from .device import meter_device
 from .ledger import Ledger, LedgerEntry, LedgerError
@@ -45,6 +45,10 @@ REASON_STOPPED = "stopped"
 REASON_SUPERSEDED = "superseded"
 REASON_ENDED_EXTERNALLY = "ended_externally"
 REASON_RECOVERED = "recovered"
+
+
+class StaleReceiptError(IemDcrError):
+    """The receipt after an end is the previous tuple: the signature is not ready."""
 
 
 def signal_transaction(entry_id: str) -> str:
@@ -292,7 +296,7 @@ class TransactionManager:
         self._tuple_expected = True
         await pause(RECEIPT_DELAY)
         try:
-            signed = await self._retry(self._client.get_receipt)
+            signed = await self._retry(self._fresh_receipt)
         except IemDcrError as err:
             self._recovery_pending = True
             LOGGER.warning(
@@ -306,6 +310,13 @@ class TransactionManager:
         stored = await self._async_store(signed.text, reason)
         self._tuple_expected = False
         return stored
+
+    async def _fresh_receipt(self) -> SignedData:
+        """Read the receipt; one already in the ledger means it is not signed yet."""
+        signed = await self._client.get_receipt()
+        if self._ledger.contains(signed.text):
+            raise StaleReceiptError("the meter still shows the previous tuple")
+        return signed
 
     # -- tuples that arrive outside a service call ---------------------------
 
@@ -346,6 +357,11 @@ class TransactionManager:
         except IemDcrError as err:
             LOGGER.debug("Last tuple not readable yet: %s", err)
             return
+        if reason == REASON_ENDED_EXTERNALLY and self._ledger.contains(signed.text):
+            LOGGER.warning(
+                "A transaction ended on the meter without a new signed tuple"
+                " (for example by a power failure); its measurement is lost"
+            )
         await self._async_store(signed.text, reason)
         self._tuple_expected = self._recovery_pending = False
 

@@ -1,0 +1,1 @@
+"""Benchmarks: numbers only, run by hand (`python -m benchmarks.bench_...`)."""

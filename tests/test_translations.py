@@ -49,6 +49,8 @@ def test_every_translation_key_used_exists() -> None:
         | {key for platform in english["entity"].values() for key in platform}
     )
     used = set(re.findall(r'translation_key="(\w+)"', _source()))
+    used |= set(re.findall(r'_refusal_as\("(\w+)"\)', _source()))
+    assert {"begin_refused", "end_refused", "no_transaction"} <= used
     # The coordinator picks its UpdateFailed key at run time.
     used |= {"communication_error", "unexpected_response"}
     assert used

@@ -10,7 +10,8 @@ Every tuple is verified and appended to the ledger before anyone else sees it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -219,14 +220,8 @@ class TransactionManager:
             tariff_text=request.tariff_text or None,
         )
         await self._retry(lambda: client.set_user(user))
-        try:
+        with _refusal_as("begin_refused"):
             await self._retry(client.begin_transaction)
-        except IemDcrRefusedError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="begin_refused",
-                translation_placeholders={"status": str(err.status)},
-            ) from err
         self._tuple_expected = True
         after = await self._read_meter_quietly()
         return TransactionStarted(
@@ -270,25 +265,15 @@ class TransactionManager:
         if meter.transaction_active:
             await self._end_with_retries()
             return await self._async_read_receipt(REASON_STOPPED)
-        try:
+        with _refusal_as("no_transaction"):
             signed = await self._retry(self._client.get_last_transaction)
-        except IemDcrRefusedError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="no_transaction"
-            ) from err
         stored = await self._async_store(signed.text, REASON_ENDED_EXTERNALLY)
         self._tuple_expected = False
         return stored
 
     async def _end_with_retries(self) -> None:
-        try:
+        with _refusal_as("end_refused"):
             await self._retry(self._client.end_transaction)
-        except IemDcrRefusedError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="end_refused",
-                translation_placeholders={"status": str(err.status)},
-            ) from err
 
     async def _async_read_receipt(self, reason: str) -> SignedTuple:
         """Read the tuple of a transaction the meter has just ended."""
@@ -527,6 +512,19 @@ class TransactionManager:
                 translation_key="communication_error",
                 translation_placeholders={"error": str(err)},
             ) from err
+
+
+@contextmanager
+def _refusal_as(translation_key: str) -> Iterator[None]:
+    """Turn the meter's refusal (non-200) into the translated error that explains it."""
+    try:
+        yield
+    except IemDcrRefusedError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=translation_key,
+            translation_placeholders={"status": str(err.status)},
+        ) from err
 
 
 def _kwh_text(value: Any) -> str:

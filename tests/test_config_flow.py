@@ -8,6 +8,7 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -145,6 +146,10 @@ async def test_already_configured(
     result = await _start(hass, simulator)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+    # The known meter answered at a new address: the entry follows it.
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    assert entry.data[CONF_HOST] == "127.0.0.1"
+    assert entry.data[CONF_PORT] == simulator.port
 
 
 @pytest.mark.parametrize(
@@ -187,7 +192,10 @@ async def test_identity_step_validation(
 
 
 async def test_reconfigure_changes_connection(
-    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    issue_registry: ir.IssueRegistry,
 ) -> None:
     result = await init_integration.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
@@ -203,6 +211,12 @@ async def test_reconfigure_changes_connection(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert init_integration.data[CONF_CI] == "CP-2"
+    await hass.async_block_till_done()
+    # Reloaded with the new identity, which the meter refuses until a power-cycle.
+    assert init_integration.runtime_data.settings.charge_point_id == "CP-2"
+    assert issue_registry.async_get_issue(
+        DOMAIN, f"identity_mismatch_{init_integration.entry_id}"
+    )
 
 
 async def test_reconfigure_rejects_other_meter(

@@ -97,7 +97,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: IemDcrConfigEntry) -> bo
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: IemDcrConfigEntry) -> None:
-    """Apply changed options by reloading the entry."""
+    """Apply changed options, or data from a reconfigure, by reloading the entry."""
     await hass.config_entries.async_reload(entry.entry_id)
 
 

@@ -150,7 +150,10 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
             errors = await self._async_probe_errors(user_input)
             if not errors:
                 await self.async_set_unique_id(self._serial)
-                self._abort_if_unique_id_configured(updates=user_input)
+                # A known meter at a new address: the update listener reloads it.
+                self._abort_if_unique_id_configured(
+                    updates=user_input, reload_on_update=False
+                )
                 self._connection = user_input
                 return await self.async_step_identity()
         return self.async_show_form(
@@ -238,9 +241,12 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 await self.async_set_unique_id(self._serial)
                 self._abort_if_unique_id_mismatch(reason="different_meter")
-                return self.async_update_reload_and_abort(
-                    entry, data_updates=user_input
+                # The entry's update listener reloads it (Home Assistant 2026.12 and
+                # later refuse a reload helper next to an update listener).
+                self.hass.config_entries.async_update_entry(
+                    entry, data={**entry.data, **user_input}
                 )
+                return self.async_abort(reason="reconfigure_successful")
         schema = vol.Schema(
             {
                 vol.Required(CONF_HOST): TextSelector(),

@@ -38,19 +38,14 @@ from .const import (
     CONF_TIME_ZONE_MODE,
     CONF_TRANSACTION_RETRIES,
     CONFIG_FLOW_TIMEOUT,
-    DEFAULT_CLOCK_SYNC_INTERVAL,
     DEFAULT_CT,
     DEFAULT_FIXED_OFFSET,
-    DEFAULT_HANDLE_DST,
-    DEFAULT_POLL_INTERVAL,
     DEFAULT_PORT,
-    DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_RETRY_DELAY,
-    DEFAULT_TRANSACTION_RETRIES,
     DOMAIN,
     FORBIDDEN_CHARACTER,
     LOGGER,
     MAX_TARIFF_TEXT_LENGTH,
+    OPTION_DEFAULTS,
     TIME_ZONE_MODE_FIXED,
     TIME_ZONE_MODE_HOME_ASSISTANT,
 )
@@ -90,6 +85,15 @@ def _text_errors(values: dict[str, Any], *keys: str) -> dict[str, str]:
             errors[key] = "forbidden_character"
     if len(values.get(CONF_TARIFF_TEXT, "")) > MAX_TARIFF_TEXT_LENGTH:
         errors[CONF_TARIFF_TEXT] = "tariff_text_too_long"
+    return errors
+
+
+def _identity_errors(values: dict[str, Any], *text_keys: str) -> dict[str, str]:
+    """Check CT and CI (both required) and the other texts signed with them."""
+    errors = _text_errors(values, CONF_CT, CONF_CI, *text_keys)
+    for key, error in ((CONF_CT, "ct_required"), (CONF_CI, "ci_required")):
+        if not values[key]:
+            errors[key] = error
     return errors
 
 
@@ -176,11 +180,7 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_TARIFF_TEXT: user_input.get(CONF_TARIFF_TEXT, ""),
                 CONF_SHOW_USER_ID: bool(user_input.get(CONF_SHOW_USER_ID, False)),
             }
-            if not user_input[CONF_CT]:
-                errors[CONF_CT] = "ct_required"
-            if not user_input[CONF_CI]:
-                errors[CONF_CI] = "ci_required"
-            errors.update(_text_errors(user_input, CONF_CT, CONF_CI, CONF_TARIFF_TEXT))
+            errors = _identity_errors(user_input, CONF_TARIFF_TEXT)
             if not errors:
                 return self.async_create_entry(
                     title=f"IEM-DCR {self._serial}",
@@ -231,11 +231,7 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_CT: user_input.get(CONF_CT, "").strip(),
                 CONF_CI: user_input.get(CONF_CI, "").strip(),
             }
-            if not user_input[CONF_CT]:
-                errors[CONF_CT] = "ct_required"
-            if not user_input[CONF_CI]:
-                errors[CONF_CI] = "ci_required"
-            errors.update(_text_errors(user_input, CONF_CT, CONF_CI))
+            errors = _identity_errors(user_input)
             if not errors:
                 errors = await self._async_probe_errors(user_input)
             if not errors:
@@ -292,7 +288,7 @@ class IemDcrOptionsFlow(OptionsFlow):
             errors.update(_text_errors(options, CONF_TARIFF_TEXT))
             if not errors:
                 return self.async_create_entry(data=options)
-        current = {**_option_defaults(), **self.config_entry.options}
+        current = {**OPTION_DEFAULTS, **self.config_entry.options}
         schema = vol.Schema(
             {
                 vol.Required(CONF_POLL_INTERVAL): _number(1, 60, 1, "s"),
@@ -320,18 +316,3 @@ class IemDcrOptionsFlow(OptionsFlow):
             ),
             errors=errors,
         )
-
-
-def _option_defaults() -> dict[str, Any]:
-    return {
-        CONF_POLL_INTERVAL: DEFAULT_POLL_INTERVAL,
-        CONF_CLOCK_SYNC_INTERVAL: DEFAULT_CLOCK_SYNC_INTERVAL,
-        CONF_TIME_ZONE_MODE: TIME_ZONE_MODE_HOME_ASSISTANT,
-        CONF_FIXED_OFFSET: DEFAULT_FIXED_OFFSET,
-        CONF_HANDLE_DST: DEFAULT_HANDLE_DST,
-        CONF_REQUEST_TIMEOUT: DEFAULT_REQUEST_TIMEOUT,
-        CONF_TRANSACTION_RETRIES: DEFAULT_TRANSACTION_RETRIES,
-        CONF_RETRY_DELAY: DEFAULT_RETRY_DELAY,
-        CONF_TARIFF_TEXT: "",
-        CONF_SHOW_USER_ID: False,
-    }

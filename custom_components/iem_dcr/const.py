@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import logging
-from typing import Final
+from typing import Any, Final
 
 DOMAIN: Final = "iem_dcr"
 LOGGER = logging.getLogger(__package__)
@@ -40,6 +40,20 @@ DEFAULT_HANDLE_DST: Final = True
 DEFAULT_REQUEST_TIMEOUT: Final = 5  # seconds
 DEFAULT_TRANSACTION_RETRIES: Final = 3
 DEFAULT_RETRY_DELAY: Final = 250  # milliseconds
+
+# What an option is while the user has not set it (settings and the options form).
+OPTION_DEFAULTS: Final[dict[str, Any]] = {
+    CONF_POLL_INTERVAL: DEFAULT_POLL_INTERVAL,
+    CONF_CLOCK_SYNC_INTERVAL: DEFAULT_CLOCK_SYNC_INTERVAL,
+    CONF_TIME_ZONE_MODE: TIME_ZONE_MODE_HOME_ASSISTANT,
+    CONF_FIXED_OFFSET: DEFAULT_FIXED_OFFSET,
+    CONF_HANDLE_DST: DEFAULT_HANDLE_DST,
+    CONF_REQUEST_TIMEOUT: DEFAULT_REQUEST_TIMEOUT,
+    CONF_TRANSACTION_RETRIES: DEFAULT_TRANSACTION_RETRIES,
+    CONF_RETRY_DELAY: DEFAULT_RETRY_DELAY,
+    CONF_TARIFF_TEXT: "",
+    CONF_SHOW_USER_ID: False,
+}
 
 # The config flow must answer within a few seconds, whatever the meter does.
 CONFIG_FLOW_TIMEOUT: Final = 5.0

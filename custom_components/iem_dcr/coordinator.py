@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 import time
 from typing import TYPE_CHECKING, Any
@@ -73,8 +73,6 @@ class PollStatistics:
 class _ClockState:
     synced_at: datetime | None = None
     retry_at: datetime | None = None
-    handshake_done: bool = False
-    hooks: list[PollHook] = field(default_factory=list)
 
 
 class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
@@ -108,7 +106,8 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
         self.statistics = PollStatistics()
         self.gateway: Gateway | None = None
         self.public_key: PublicKey | None = None
-        self._state = _ClockState()
+        self._clock = _ClockState()
+        self._poll_hooks: list[PollHook] = []
 
     @property
     def identity_issue_id(self) -> str:
@@ -117,7 +116,7 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
 
     def add_poll_hook(self, hook: PollHook) -> None:
         """Run `hook` after every successful poll (outside the meter lock)."""
-        self._state.hooks.append(hook)
+        self._poll_hooks.append(hook)
 
     def now(self) -> datetime:
         """Return the current time (UTC); one place so tests can control it."""
@@ -168,7 +167,7 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
                 charge_point_id=settings.charge_point_id,
                 time=None,
             )
-            self._check_identity(self.gateway)
+            ir.async_delete_issue(self.hass, DOMAIN, self.identity_issue_id)
             self._clock_synced(sent_at)
         if settings.tariff_text:
             try:
@@ -180,7 +179,6 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
         except IemDcrError as err:
             # Not fatal: the key is fetched again before a signed tuple is checked.
             LOGGER.warning("Could not read the meter's public key: %s", err)
-        self._state.handshake_done = True
         self.statistics.handshakes += 1
 
     def _check_identity(self, gateway: Gateway) -> None:
@@ -220,13 +218,13 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
         try:
             await self.client.set_datetime(self.meter_time_text())
         except IemDcrError:
-            self._state.retry_at = sent_at + CLOCK_SYNC_RETRY
+            self._clock.retry_at = sent_at + CLOCK_SYNC_RETRY
             raise
         self._clock_synced(sent_at)
 
     def _clock_synced(self, at: datetime) -> None:
-        self._state.synced_at = at
-        self._state.retry_at = None
+        self._clock.synced_at = at
+        self._clock.retry_at = None
         self.statistics.clock_syncs += 1
         self.statistics.last_clock_sync = at
 
@@ -235,11 +233,11 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
         if meter.transaction_active:
             return False
         now = self.now()
-        if self._state.retry_at is not None and now < self._state.retry_at:
+        if self._clock.retry_at is not None and now < self._clock.retry_at:
             return False
         if meter.time.status is TimeStatus.UNSYNCHRONIZED:
             return True
-        synced_at = self._state.synced_at
+        synced_at = self._clock.synced_at
         return synced_at is None or now - synced_at >= self.settings.clock_sync_interval
 
     async def _async_maintain(self, meter: MeterValue) -> None:
@@ -264,8 +262,6 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
         started = time.monotonic()
         self.statistics.polls += 1
         try:
-            if not self._state.handshake_done:
-                await self.async_handshake()
             meter = await self.client.get_meter_value()
         except IemDcrError as err:
             self.statistics.failures += 1
@@ -283,6 +279,6 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
         finally:
             self.statistics.last_duration = time.monotonic() - started
         await self._async_maintain(meter)
-        for hook in self._state.hooks:
+        for hook in self._poll_hooks:
             await hook(meter)
         return IemDcrData(meter=meter, public_key=self.public_key)

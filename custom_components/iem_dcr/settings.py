@@ -21,16 +21,9 @@ from .const import (
     CONF_TARIFF_TEXT,
     CONF_TIME_ZONE_MODE,
     CONF_TRANSACTION_RETRIES,
-    DEFAULT_CLOCK_SYNC_INTERVAL,
     DEFAULT_CT,
-    DEFAULT_FIXED_OFFSET,
-    DEFAULT_HANDLE_DST,
-    DEFAULT_POLL_INTERVAL,
     DEFAULT_PORT,
-    DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_RETRY_DELAY,
-    DEFAULT_TRANSACTION_RETRIES,
-    TIME_ZONE_MODE_HOME_ASSISTANT,
+    OPTION_DEFAULTS,
 )
 from .meter_clock import ClockPolicy
 
@@ -58,30 +51,23 @@ class MeterSettings:
     @classmethod
     def from_entry(cls, entry: ConfigEntry) -> MeterSettings:
         """Read the entry's data and options, with defaults for what is unset."""
-        data, options = entry.data, entry.options
+        data = entry.data
+        options = {**OPTION_DEFAULTS, **entry.options}
         return cls(
             host=data[CONF_HOST],
             port=int(data.get(CONF_PORT, DEFAULT_PORT)),
             charge_point_id_type=data.get(CONF_CT, DEFAULT_CT),
             charge_point_id=data[CONF_CI],
-            tariff_text=options.get(CONF_TARIFF_TEXT, ""),
-            show_user_id=bool(options.get(CONF_SHOW_USER_ID, False)),
-            poll_interval=timedelta(
-                seconds=options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
-            ),
-            clock_sync_interval=timedelta(
-                hours=options.get(CONF_CLOCK_SYNC_INTERVAL, DEFAULT_CLOCK_SYNC_INTERVAL)
-            ),
+            tariff_text=options[CONF_TARIFF_TEXT],
+            show_user_id=bool(options[CONF_SHOW_USER_ID]),
+            poll_interval=timedelta(seconds=options[CONF_POLL_INTERVAL]),
+            clock_sync_interval=timedelta(hours=options[CONF_CLOCK_SYNC_INTERVAL]),
             clock_policy=ClockPolicy(
-                mode=options.get(CONF_TIME_ZONE_MODE, TIME_ZONE_MODE_HOME_ASSISTANT),
-                fixed_offset=options.get(CONF_FIXED_OFFSET, DEFAULT_FIXED_OFFSET),
-                handle_dst=bool(options.get(CONF_HANDLE_DST, DEFAULT_HANDLE_DST)),
+                mode=options[CONF_TIME_ZONE_MODE],
+                fixed_offset=options[CONF_FIXED_OFFSET],
+                handle_dst=bool(options[CONF_HANDLE_DST]),
             ),
-            request_timeout=float(
-                options.get(CONF_REQUEST_TIMEOUT, DEFAULT_REQUEST_TIMEOUT)
-            ),
-            transaction_retries=int(
-                options.get(CONF_TRANSACTION_RETRIES, DEFAULT_TRANSACTION_RETRIES)
-            ),
-            retry_delay=options.get(CONF_RETRY_DELAY, DEFAULT_RETRY_DELAY) / 1000,
+            request_timeout=float(options[CONF_REQUEST_TIMEOUT]),
+            transaction_retries=int(options[CONF_TRANSACTION_RETRIES]),
+            retry_delay=options[CONF_RETRY_DELAY] / 1000,
         )

@@ -28,7 +28,7 @@ from homeassistant.helpers.dispatcher import async_dispatcher_send
 from .api import IemDcrError, IemDcrRefusedError, MeterValue, SignedData, UserData
 from .const import DOMAIN, EVENT_TRANSACTION_STARTED, EVENT_TRANSACTION_STOPPED, LOGGER
 from .device import meter_device
-from .ledger import Ledger, LedgerEntry, LedgerError
+from .ledger import Ledger, LedgerEntry, LedgerError, PaginationGap
 from .ocmf import OcmfError, parse, verify_signature
 from .signed_tuple import SignedTuple
 
@@ -369,13 +369,12 @@ class TransactionManager:
                 signature_valid = verify_signature(record, public_key)
             except OcmfError as err:
                 LOGGER.warning("The signature could not be checked: %s", err)
-        serial = self._entry.unique_id or ""
         described = SignedTuple.from_record(
             record,
             public_key=public_key,
             signature_valid=signature_valid,
             reason=reason,
-            meter_serial=serial,
+            meter_serial=self._serial,
         )
         try:
             result = await self._hass.async_add_executor_job(
@@ -406,9 +405,7 @@ class TransactionManager:
                 described.ocmf_id,
             )
         if result.gap is not None:
-            self._report_gap(
-                result.gap.previous, result.gap.current, result.gap.missing
-            )
+            self._report_gap(result.gap)
         self.last = described
         self._update_device(described)
         self._hass.bus.async_fire(
@@ -437,26 +434,26 @@ class TransactionManager:
             meter_serial=entry.meter_serial,
         )
 
-    def _report_gap(self, previous: str, current: str, missing: int) -> None:
+    def _report_gap(self, gap: PaginationGap) -> None:
         LOGGER.warning(
             "Pagination gap in the signed tuples: %s follows %s (%s missing)",
-            current,
-            previous,
-            missing,
+            gap.current,
+            gap.previous,
+            gap.missing,
         )
         ir.async_create_issue(
             self._hass,
             DOMAIN,
-            f"pagination_gap_{self._entry.entry_id}_{current}",
+            f"pagination_gap_{self._entry.entry_id}_{gap.current}",
             is_fixable=False,
             is_persistent=True,
             severity=ir.IssueSeverity.WARNING,
             translation_key="pagination_gap",
             translation_placeholders={
                 "title": self._entry.title,
-                "previous": previous,
-                "current": current,
-                "missing": str(missing),
+                "previous": gap.previous,
+                "current": gap.current,
+                "missing": str(gap.missing),
             },
         )
 

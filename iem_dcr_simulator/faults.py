@@ -24,6 +24,15 @@ class FaultKind(StrEnum):
     WRONG_TYPES = "wrong_types"  # 200, JSON with wrong field types
     MISSING_FIELDS = "missing_fields"  # 200, JSON with a required field dropped
     GW_NULL_CT = "gw_null_ct"  # GET /gw answers "CT": null (EVerest bug B3)
+    # The request takes effect, then the connection drops before the answer.
+    LOST_ANSWER = "lost_answer"
+    # The answer is made at once but sent only when released (or after seconds):
+    # it arrives describing the meter as it was.
+    HOLD_ANSWER = "hold_answer"
+    # Signed data (GET /receipt, /transaction) damaged on its way:
+    MALFORMED_OCMF = "malformed_ocmf"  # cut in half: no longer readable as OCMF
+    BAD_SIGNATURE = "bad_signature"  # one digit of SD changed: does not verify
+    UNDECODABLE_SIGNATURE = "undecodable_signature"  # SD is not hex at all
 
 
 # Endpoints (name after /counter/v1/ocmf/) whose GET answer is a JSON object.
@@ -42,6 +51,15 @@ METER_ENDPOINTS = frozenset(
 )
 BODY_FAULTS = frozenset(
     {FaultKind.MALFORMED_JSON, FaultKind.WRONG_TYPES, FaultKind.MISSING_FIELDS}
+)
+# Endpoints whose GET answer is signed data, and the faults that damage it.
+SIGNED_ENDPOINTS = frozenset({"receipt", "transaction"})
+SIGNED_DATA_FAULTS = frozenset(
+    {
+        FaultKind.MALFORMED_OCMF,
+        FaultKind.BAD_SIGNATURE,
+        FaultKind.UNDECODABLE_SIGNATURE,
+    }
 )
 # Field each body fault breaks, per endpoint.
 _REQUIRED_FIELD = {"gw": "CT", "metervalue": "XT", "publickey": "PK", "datetime": "TM"}
@@ -63,6 +81,8 @@ class Fault:
             return False
         if self.kind in BODY_FAULTS:
             return method == "GET" and endpoint in JSON_ENDPOINTS
+        if self.kind in SIGNED_DATA_FAULTS:
+            return method == "GET" and endpoint in SIGNED_ENDPOINTS
         if self.kind is FaultKind.GW_NULL_CT:
             return method == "GET" and endpoint == "gw"
         return True
@@ -171,6 +191,28 @@ def without_required_field(endpoint: str, document: dict[str, Any]) -> dict[str,
         for key, value in document.items()
         if key != _REQUIRED_FIELD.get(endpoint)
     }
+
+
+def with_changed_signature(record: str) -> str:
+    """Change the last digit of the signature data (SD), so that it no longer verifies."""
+    head, separator, signature = record.rpartition("|")
+    start = signature.find('"SD":"')
+    end = signature.find('"', start + 6) if start >= 0 else -1
+    if end <= start + 6:
+        return record + "0"  # no SD to change: the record is damaged anyway
+    digit = signature[end - 1]
+    changed = "0" if digit != "0" else "1"
+    return head + separator + signature[: end - 1] + changed + signature[end:]
+
+
+def with_undecodable_signature(record: str) -> str:
+    """Replace the signature data (SD) by text that is not hex."""
+    head, separator, signature = record.rpartition("|")
+    start = signature.find('"SD":"')
+    end = signature.find('"', start + 6) if start >= 0 else -1
+    if start < 0 or end < 0:
+        return record
+    return head + separator + signature[: start + 6] + "not-hex" + signature[end:]
 
 
 def with_null_charge_point_type(document: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,9 @@ from .faults import (
     FaultPlan,
     endpoint_name,
     truncate,
+    with_changed_signature,
     with_null_charge_point_type,
+    with_undecodable_signature,
     with_wrong_types,
     without_required_field,
 )
@@ -131,11 +133,26 @@ async def _answer_with_fault(
             # Writing this fails quietly: the transport is already closing.
             return web.Response()
     response = await _answer(request, handler)
+    match fault.kind:
+        case FaultKind.LOST_ANSWER:
+            if request.transport is not None:
+                request.transport.close()
+            return response
+        case FaultKind.HOLD_ANSWER:
+            await faults.hang(fault.seconds)
+            return response
     if response.status != 200 or not isinstance(response, web.Response):
         return response
     text = response.text or ""
-    if fault.kind is FaultKind.MALFORMED_JSON:
-        return _json_text_response(truncate(text))
+    match fault.kind:
+        case FaultKind.MALFORMED_JSON:
+            return _json_text_response(truncate(text))
+        case FaultKind.MALFORMED_OCMF:
+            return _ocmf_response(truncate(text))
+        case FaultKind.BAD_SIGNATURE:
+            return _ocmf_response(with_changed_signature(text))
+        case FaultKind.UNDECODABLE_SIGNATURE:
+            return _ocmf_response(with_undecodable_signature(text))
     endpoint = endpoint_name(request.path) or ""
     document: dict[str, Any] = json.loads(text)
     match fault.kind:

@@ -160,11 +160,24 @@ async def test_already_configured(
         ({CONF_CT: CT, CONF_CI: "CP|1"}, {CONF_CI: "forbidden_character"}),
         (
             {CONF_CT: CT, CONF_CI: CI, CONF_TARIFF_TEXT: "x" * 251},
-            {CONF_TARIFF_TEXT: "tariff_text_too_long"},
+            {CONF_TARIFF_TEXT: "too_long"},
         ),
         (
             {CONF_CT: CT, CONF_CI: CI, CONF_TARIFF_TEXT: "a|b"},
             {CONF_TARIFF_TEXT: "forbidden_character"},
+        ),
+        # What reaches the signed record: no control characters, bounded lengths.
+        ({CONF_CT: CT, CONF_CI: "C" * 10_000}, {CONF_CI: "too_long"}),
+        ({CONF_CT: "E" * 33, CONF_CI: CI}, {CONF_CT: "too_long"}),
+        ({CONF_CT: CT, CONF_CI: "CP\x00DE"}, {CONF_CI: "control_character"}),
+        ({CONF_CT: "EVSE\x1bID", CONF_CI: CI}, {CONF_CT: "control_character"}),
+        (
+            {CONF_CT: CT, CONF_CI: CI, CONF_TARIFF_TEXT: "0,35\r\nEUR\x00"},
+            {CONF_TARIFF_TEXT: "control_character"},
+        ),
+        (
+            {CONF_CT: CT, CONF_CI: CI, CONF_TARIFF_TEXT: "0,35 \x85EUR"},
+            {CONF_TARIFF_TEXT: "control_character"},
         ),
     ],
 )
@@ -296,7 +309,8 @@ async def test_options_flow_applies_and_reloads(
         ({CONF_FIXED_OFFSET: "+0175"}, {CONF_FIXED_OFFSET: "invalid_offset"}),
         ({CONF_FIXED_OFFSET: "+1500"}, {CONF_FIXED_OFFSET: "invalid_offset"}),
         ({CONF_TARIFF_TEXT: "|"}, {CONF_TARIFF_TEXT: "forbidden_character"}),
-        ({CONF_TARIFF_TEXT: "y" * 251}, {CONF_TARIFF_TEXT: "tariff_text_too_long"}),
+        ({CONF_TARIFF_TEXT: "y" * 251}, {CONF_TARIFF_TEXT: "too_long"}),
+        ({CONF_TARIFF_TEXT: "a\tb"}, {CONF_TARIFF_TEXT: "control_character"}),
     ],
 )
 async def test_options_flow_validation(

@@ -197,15 +197,27 @@ async def test_failed_clock_sync_is_retried_later(
     simulator: MeterSimulator,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    simulator.inject_fault(FaultKind.HTTP_ERROR, path="datetime", count=1)
+    simulator.inject_fault(FaultKind.HTTP_ERROR, path="datetime", count=2)
     await poll(hass, freezer, seconds=2 * 3600)
     assert simulator.state.time_set  # still the handshake's time
-    attempts = len(posted(simulator, "datetime"))
-    assert attempts == 1
-    await poll(hass, freezer, seconds=10)
-    assert len(posted(simulator, "datetime")) == attempts
-    await poll(hass, freezer, seconds=60)
-    assert len(posted(simulator, "datetime")) == attempts + 1
+    assert len(posted(simulator, "datetime")) == 1
+    # The first retry waits 10 s, the next twice as long: no retry every poll.
+    for _ in range(9):
+        await poll(hass, freezer)
+    assert len(posted(simulator, "datetime")) == 1
+    await poll(hass, freezer)
+    assert len(posted(simulator, "datetime")) == 2
+    for _ in range(19):
+        await poll(hass, freezer)
+    assert len(posted(simulator, "datetime")) == 2
+    await poll(hass, freezer)
+    assert len(posted(simulator, "datetime")) == 3
+    coordinator = init_integration.runtime_data.coordinator
+    assert coordinator.statistics.last_clock_sync is not None
+    # After a success the next sync is due after the interval again.
+    for _ in range(30):
+        await poll(hass, freezer)
+    assert len(posted(simulator, "datetime")) == 3
 
 
 async def test_unload_leaves_nothing_running(
@@ -239,7 +251,7 @@ async def test_remove_entry_keeps_ledger_and_clears_issues(
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    ledger = mock_config_entry.runtime_data.transactions.ledger
+    ledger = mock_config_entry.runtime_data.keeper.ledger
     assert issue_registry.issues
     await hass.config_entries.async_remove(mock_config_entry.entry_id)
     await hass.async_block_till_done()

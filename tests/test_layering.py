@@ -57,15 +57,42 @@ def test_ocmf_does_not_use_the_simulator(path: Path) -> None:
     assert not {name for name in _imports(path) if name.startswith("iem_dcr_simulator")}
 
 
-def test_only_the_transaction_manager_touches_the_ledger() -> None:
-    users = {
+def _calls(path: Path, method: str, *, on: str) -> bool:
+    """Tell whether the module calls `<something named like on>.<method>(...)`."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        target = node.func.value
+        name = (
+            target.attr
+            if isinstance(target, ast.Attribute)
+            else target.id
+            if isinstance(target, ast.Name)
+            else ""
+        )
+        if node.func.attr == method and on in name.lower():
+            return True
+    return False
+
+
+def test_only_the_tuple_keeper_writes_the_ledger() -> None:
+    writers = {
+        path.name
+        for path in _python_files(PACKAGE)
+        if _calls(path, "append", on="ledger")
+    }
+    assert writers == {"tuple_keeper.py"}
+
+
+def test_one_ledger_object_per_file_comes_from_one_place() -> None:
+    makers = {
         path.name
         for path in _python_files(PACKAGE)
         if any(
-            isinstance(node, ast.ImportFrom)
-            and node.module == "ledger"
-            and node.level == 1
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "Ledger"
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         )
     }
-    assert users == {"transaction.py", "__init__.py"}
+    assert makers == {"meter_resources.py"}

@@ -207,6 +207,7 @@ def test_reload_gives_equal_entries(ledger: Ledger, path: Path) -> None:
         "ocmf": make_ocmf("T1"),
         "public_key": PUBLIC_KEY,
         "signature_valid": None,
+        "parse_error": None,
     }
     json.dumps([entry.to_dict() for entry in reloaded.entries()])
 
@@ -268,8 +269,10 @@ def test_torn_last_line_is_skipped_and_left_untouched(
     assert new_line.count(b"\n") == 2
     assert json.loads(new_line)["ocmf"] == make_ocmf("T4")
 
+    # Now that a record follows it, the torn line is no longer the last one: it
+    # cannot be told from damage and is reported as corrupt.
     final, report = reopen(path)
-    assert report == LoadReport(entries=4, skipped_torn=1, skipped_corrupt=0)
+    assert report == LoadReport(entries=4, skipped_torn=0, skipped_corrupt=1)
     assert final.entries() == [*kept, result.entry]
 
 
@@ -368,6 +371,23 @@ def test_corrupt_middle_line_is_skipped(
     assert add(reloaded, "T4").entry.sequence == 4
 
 
+def test_incomplete_middle_line_is_corrupt_not_torn(
+    ledger: Ledger, path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    entries = [add(ledger, f"T{number}", minute=number).entry for number in (1, 2, 3)]
+    lines = lines_of(path)
+    path.write_bytes(lines[0] + lines[1][:50] + b"\n" + lines[2])
+
+    with caplog.at_level(logging.INFO):
+        reloaded, report = reopen(path)
+
+    assert report == LoadReport(entries=2, skipped_torn=0, skipped_corrupt=1)
+    assert reloaded.entries() == [entries[0], entries[2]]
+    assert [r.levelno for r in caplog.records if "line 2" in r.getMessage()] == [
+        logging.WARNING
+    ]
+
+
 def test_future_format_version_is_reported_not_fatal(
     ledger: Ledger, path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -437,13 +457,96 @@ def test_invalid_pagination_is_refused(
     assert not path.exists()
 
 
-@pytest.mark.parametrize("ocmf", ["OCMF", "OCMF|{}", "", "OCMF {} {}"])
-def test_ocmf_without_two_separators_is_refused(
-    ledger: Ledger, path: Path, ocmf: str
-) -> None:
+@pytest.mark.parametrize("ocmf", ["", " \n"])
+def test_empty_ocmf_is_refused(ledger: Ledger, path: Path, ocmf: str) -> None:
     with pytest.raises(ValueError):
         add(ledger, "T1", ocmf=ocmf)
     assert not path.exists()
+
+
+@pytest.mark.parametrize("text", ["OCMF", "OCMF|{}", "OCMF {} {}", 'OCMF|{"PG":|{}'])
+def test_unreadable_text_is_stored_verbatim(
+    ledger: Ledger, path: Path, text: str
+) -> None:
+    result = ledger.append(
+        meter_serial=SERIAL,
+        pagination=None,
+        ocmf=text,
+        public_key=PUBLIC_KEY,
+        signature_valid=None,
+        reason="stopped",
+        recorded_at=BASE_TIME,
+        parse_error="payload section is not valid JSON",
+    )
+    assert not result.duplicate
+    assert result.gap is None
+    assert ledger.contains(text)
+    again = ledger.append(
+        meter_serial=SERIAL,
+        pagination=None,
+        ocmf=text,
+        public_key=PUBLIC_KEY,
+        signature_valid=None,
+        reason="recovered",
+        recorded_at=BASE_TIME,
+        parse_error="payload section is not valid JSON",
+    )
+    assert again.duplicate
+    assert again.entry == result.entry
+
+    reloaded, report = reopen(path)
+    assert report == LoadReport(entries=1, skipped_torn=0, skipped_corrupt=0)
+    [entry] = reloaded.entries()
+    assert entry == result.entry
+    assert entry.ocmf == text
+    assert entry.pagination is None
+    assert entry.parse_error == "payload section is not valid JSON"
+    record = json.loads(lines_of(path)[0])
+    assert record["pagination"] is None
+    assert list(record)[-2:] == ["parse_error", "sha256"]
+
+
+def test_readable_record_lines_carry_no_parse_error(ledger: Ledger, path: Path) -> None:
+    add(ledger, "T1")
+    assert "parse_error" not in json.loads(lines_of(path)[0])
+
+
+def _signed(pagination: str, signature: str, valid: bool | None) -> dict[str, Any]:
+    return {
+        "ocmf": make_ocmf(pagination, signature=signature),
+        "signature_valid": valid,
+    }
+
+
+def test_a_verifying_copy_follows_copies_that_did_not_verify(
+    ledger: Ledger, path: Path
+) -> None:
+    damaged = add(ledger, "T5", **_signed("T5", "30440220AA", valid=False))
+    assert not damaged.duplicate
+    # Another damaged copy of the same payload adds nothing.
+    assert add(ledger, "T5", **_signed("T5", "30440220BB", valid=False)).duplicate
+    assert add(ledger, "T5", **_signed("T5", "30440220CC", valid=None)).duplicate
+    good = add(ledger, "T5", **_signed("T5", "30440220DD", valid=True))
+    assert not good.duplicate
+    assert good.gap is None
+    # Once a copy verifies, the payload is stored: any other copy is a duplicate.
+    again = add(ledger, "T5", **_signed("T5", "30440220EE", valid=True))
+    assert again.duplicate
+    assert again.entry == good.entry
+    assert ledger.copies(make_ocmf("T5")) == [damaged.entry, good.entry]
+
+    reloaded, _ = reopen(path)
+    assert reloaded.entries() == [damaged.entry, good.entry]
+    assert reloaded.gaps() == []
+
+
+def test_a_copy_that_does_not_verify_never_follows_one_that_does(
+    ledger: Ledger,
+) -> None:
+    good = add(ledger, "T5", **_signed("T5", "30440220DD", valid=True))
+    bad = add(ledger, "T5", **_signed("T5", "30440220AA", valid=False))
+    assert bad.duplicate
+    assert bad.entry == good.entry
 
 
 def test_naive_timestamp_is_refused(ledger: Ledger, path: Path) -> None:
@@ -580,7 +683,8 @@ def test_failed_write_leaving_part_of_a_line_does_not_swallow_the_next(
 
     second = add(ledger, "T2").entry
     reloaded, report = reopen(path)
-    assert report == LoadReport(entries=2, skipped_torn=1, skipped_corrupt=0)
+    # The part line is followed by the next record, so it counts as corrupt.
+    assert report == LoadReport(entries=2, skipped_torn=0, skipped_corrupt=1)
     assert reloaded.entries() == [first, second]
 
 
@@ -614,7 +718,7 @@ def test_ten_thousand_records_reload(ledger: Ledger, path: Path) -> None:
         f"T{number}" for number in range(1, count + 1)
     ]
     assert [entry.sequence for entry in entries] == list(range(1, count + 1))
-    assert all(entry.ocmf == make_ocmf(entry.pagination) for entry in entries)
+    assert all(entry.ocmf == make_ocmf(f"T{entry.sequence}") for entry in entries)
     assert reloaded.contains(make_ocmf("T1"))
     assert reloaded.contains(make_ocmf("T5000"))
     assert not reloaded.contains(make_ocmf(f"T{count + 1}"))

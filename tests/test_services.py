@@ -287,10 +287,13 @@ async def test_activation_threshold_refusal(
     meter_pauses: list[float],
 ) -> None:
     simulator.state.set_measurements(voltage=400.0, current=10.0)
-    with pytest.raises(HomeAssistantError) as err:
+    with pytest.raises(ServiceValidationError) as err:
         await start(hass, init_integration)
     assert err.value.translation_key == "begin_refused"
-    assert err.value.translation_placeholders == {"status": "428"}
+    assert err.value.translation_placeholders == {
+        "status": "428",
+        "endpoint": "receipt",
+    }
     # One stray end, then begin with three retries, 250 ms apart.
     assert posted(simulator, "receipt") == [{"TX": "E"}] + [{"TX": "B"}] * 4
     assert meter_pauses == [0.25, 0.25, 0.25, 0.25]
@@ -299,9 +302,15 @@ async def test_activation_threshold_refusal(
     simulator.state.set_measurements(current=0.0)
     await start(hass, init_integration)
     simulator.state.set_measurements(current=10.0)
-    with pytest.raises(HomeAssistantError) as err:
+    with pytest.raises(ServiceValidationError) as err:
         await stop(hass, init_integration)
     assert err.value.translation_key == "end_refused"
+    assert simulator.state.transaction_active
+
+    # A start that must end the running transaction first says so.
+    with pytest.raises(ServiceValidationError) as err:
+        await start(hass, init_integration, transaction_id="tx-2")
+    assert err.value.translation_key == "end_refused_before_begin"
     assert simulator.state.transaction_active
 
 
@@ -370,7 +379,8 @@ async def test_receipt_lost_then_recovered(
         pytest.raises(HomeAssistantError) as err,
     ):
         await stop(hass, init_integration)
-    assert err.value.translation_key == "receipt_pending"
+    assert err.value.translation_key == "receipt_not_read"
+    assert not isinstance(err.value, ServiceValidationError)
     assert not simulator.state.transaction_active
     assert ledger_records(hass) == []
     # No new transaction may begin before the tuple is safe...
@@ -380,7 +390,7 @@ async def test_receipt_lost_then_recovered(
             "get_last_transaction",
             side_effect=IemDcrConnectionError("down"),
         ),
-        pytest.raises(HomeAssistantError) as err,
+        pytest.raises(ServiceValidationError) as err,
     ):
         await start(hass, init_integration)
     assert err.value.translation_key == "receipt_pending"
@@ -406,7 +416,10 @@ async def test_ledger_write_failure_is_retried(
     ):
         await stop(hass, init_integration)
     assert err.value.translation_key == "ledger_write_failed"
+    # Written again after a back-off, not on every poll.
     await poll(hass, freezer)
+    assert ledger_records(hass) == []
+    await poll(hass, freezer, seconds=10)
     assert [item["ocmf"] for item in ledger_records(hass)] == simulator.state.issued
 
 
@@ -444,7 +457,7 @@ async def test_restart_during_transaction(
     # The ledger survives a restart and feeds the last-transaction sensor.
     assert await hass.config_entries.async_reload(init_integration.entry_id)
     await hass.async_block_till_done()
-    assert init_integration.runtime_data.transactions.ledger_size == 1
+    assert init_integration.runtime_data.keeper.ledger_size == 1
     assert (
         state_of(hass, f"sensor.{PREFIX}_last_transaction_energy").attributes[
             "pagination"
@@ -506,7 +519,7 @@ async def test_concurrent_starts_keep_every_tuple(
     assert [item["ocmf"] for item in records] == simulator.state.issued
     assert all(item["signature_valid"] for item in records)
     assert simulator.state.transaction_active
-    assert init_integration.runtime_data.transactions.ledger.gaps() == []
+    assert init_integration.runtime_data.keeper.ledger.gaps() == []
 
 
 async def test_torn_ledger_line_is_skipped(
@@ -677,7 +690,7 @@ async def test_stale_receipt_is_not_taken_for_the_new_tuple(
         pytest.raises(HomeAssistantError) as err,
     ):
         await stop(hass, init_integration)
-    assert err.value.translation_key == "receipt_pending"
+    assert err.value.translation_key == "receipt_not_read"
     assert [item["pagination"] for item in ledger_records(hass)] == ["T1"]
     await poll(hass, freezer)
     assert [item["pagination"] for item in ledger_records(hass)] == ["T1", "T2"]

@@ -7,6 +7,8 @@ from pathlib import Path
 import re
 from typing import Any
 
+from custom_components.iem_dcr.signed_text import TextProblem
+
 PACKAGE = Path(__file__).parents[1] / "custom_components" / "iem_dcr"
 
 
@@ -48,11 +50,25 @@ def test_every_translation_key_used_exists() -> None:
         | set(english["selector"])
         | {key for platform in english["entity"].values() for key in platform}
     )
-    used = set(re.findall(r'translation_key="(\w+)"', _source()))
-    used |= set(re.findall(r'_refusal_as\("(\w+)"\)', _source()))
-    assert {"begin_refused", "end_refused", "no_transaction"} <= used
-    # The coordinator picks its UpdateFailed key at run time.
-    used |= {"communication_error", "unexpected_response"}
+    source = _source()
+    used = set(re.findall(r'(?:translation|refused)_key="(\w+)"', source))
+    # Keys chosen at run time: `key = "a" if ... else "b"`.
+    for first, second in re.findall(
+        r'key = \(?\s*"(\w+)"\s+if .+?\s+else "(\w+)"', source, flags=re.DOTALL
+    ):
+        used |= {first, second}
+    used |= set(re.findall(r'_key or "(\w+)"', source))
+    used |= {f"invalid_text_{problem}" for problem in TextProblem}
+    assert {
+        "begin_refused",
+        "end_refused",
+        "end_refused_before_begin",
+        "no_transaction",
+        "communication_error",
+        "unexpected_response",
+        "meter_failed",
+        "request_refused",
+    } <= used
     assert used
     assert used <= known, used - known
 

@@ -42,14 +42,19 @@ from .const import (
     DEFAULT_FIXED_OFFSET,
     DEFAULT_PORT,
     DOMAIN,
-    FORBIDDEN_CHARACTER,
     LOGGER,
-    MAX_TARIFF_TEXT_LENGTH,
     OPTION_DEFAULTS,
     TIME_ZONE_MODE_FIXED,
     TIME_ZONE_MODE_HOME_ASSISTANT,
 )
 from .meter_clock import is_valid_offset
+from .signed_text import (
+    MAX_CI_LENGTH,
+    MAX_CT_LENGTH,
+    MAX_TARIFF_TEXT_LENGTH,
+    TextProblem,
+    text_problem,
+)
 from .validation import vol
 
 PORT_SELECTOR = NumberSelector(
@@ -77,24 +82,38 @@ CONNECTION_SCHEMA = vol.Schema(
 )
 
 
+_MAX_LENGTHS = {
+    CONF_CT: MAX_CT_LENGTH,
+    CONF_CI: MAX_CI_LENGTH,
+    CONF_TARIFF_TEXT: MAX_TARIFF_TEXT_LENGTH,
+}
+_ERRORS = {
+    TextProblem.TOO_LONG: "too_long",
+    TextProblem.CONTROL_CHARACTER: "control_character",
+    TextProblem.SEPARATOR: "forbidden_character",
+}
+_REQUIRED_ERRORS = {CONF_CT: "ct_required", CONF_CI: "ci_required"}
+
+
 def _text_errors(values: dict[str, Any], *keys: str) -> dict[str, str]:
-    """Check texts that end up in the signed OCMF data."""
+    """Check texts that end up in the signed OCMF data (CT, CI, tariff text)."""
     errors: dict[str, str] = {}
     for key in keys:
-        if FORBIDDEN_CHARACTER in str(values.get(key, "")):
-            errors[key] = "forbidden_character"
-    if len(values.get(CONF_TARIFF_TEXT, "")) > MAX_TARIFF_TEXT_LENGTH:
-        errors[CONF_TARIFF_TEXT] = "tariff_text_too_long"
+        problem = text_problem(
+            str(values.get(key, "")),
+            max_length=_MAX_LENGTHS[key],
+            required=key in _REQUIRED_ERRORS,
+        )
+        if problem is TextProblem.REQUIRED:
+            errors[key] = _REQUIRED_ERRORS[key]
+        elif problem is not None:
+            errors[key] = _ERRORS[problem]
     return errors
 
 
 def _identity_errors(values: dict[str, Any], *text_keys: str) -> dict[str, str]:
     """Check CT and CI (both required) and the other texts signed with them."""
-    errors = _text_errors(values, CONF_CT, CONF_CI, *text_keys)
-    for key, error in ((CONF_CT, "ct_required"), (CONF_CI, "ci_required")):
-        if not values[key]:
-            errors[key] = error
-    return errors
+    return _text_errors(values, CONF_CT, CONF_CI, *text_keys)
 
 
 class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import logging
 from typing import Any, Final
 
@@ -57,13 +56,6 @@ OPTION_DEFAULTS: Final[dict[str, Any]] = {
 
 # The config flow must answer within a few seconds, whatever the meter does.
 CONFIG_FLOW_TIMEOUT: Final = 5.0
-
-# OCMF limits the tariff text to 250 characters; "|" separates the OCMF sections.
-MAX_TARIFF_TEXT_LENGTH: Final = 250
-FORBIDDEN_CHARACTER: Final = "|"
-
-# After a failed clock sync, wait this long before trying again.
-CLOCK_SYNC_RETRY: Final = timedelta(minutes=1)
 
 EVENT_TRANSACTION_STARTED: Final = "iem_dcr_transaction_started"
 EVENT_TRANSACTION_STOPPED: Final = "iem_dcr_transaction_stopped"

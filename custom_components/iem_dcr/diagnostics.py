@@ -20,9 +20,9 @@ async def async_get_config_entry_diagnostics(
     """Return what helps to understand a problem with a meter."""
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
-    transactions = runtime.transactions
+    keeper = runtime.keeper
     gateway = coordinator.gateway
-    last = transactions.last
+    last = keeper.last
     data = coordinator.data
     return async_redact_data(
         {
@@ -53,17 +53,19 @@ async def async_get_config_entry_diagnostics(
                 **coordinator.statistics.as_dict(),
             },
             "ledger": {
-                "path": str(transactions.ledger.path),
-                "size": transactions.ledger_size,
+                "path": str(keeper.ledger.path),
+                "size": keeper.ledger_size,
+                "held_in_memory": keeper.held,
+                "unreadable_pending": keeper.unreadable_pending,
                 "gaps": [
                     {
                         "previous": gap.previous,
                         "current": gap.current,
                         "missing": gap.missing,
                     }
-                    for gap in transactions.ledger.gaps()
+                    for gap in keeper.ledger.gaps()
                 ],
-                "recovery_pending": transactions.recovery_pending,
+                "recovery_pending": keeper.recovery_pending,
                 "last": last.summary() if last else None,
             },
         },

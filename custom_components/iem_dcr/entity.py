@@ -12,7 +12,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DEFAULT_MODEL, DOMAIN, MANUFACTURER
 from .coordinator import IemDcrCoordinator
-from .transaction import signal_transaction
+from .tuple_keeper import signal_transaction
 
 if TYPE_CHECKING:
     from . import IemDcrConfigEntry
@@ -33,7 +33,7 @@ class IemDcrEntity(CoordinatorEntity[IemDcrCoordinator]):
         self.entity_description = description
         serial = entry.unique_id or ""
         self._attr_unique_id = f"{serial}_{description.key}"
-        last = runtime.transactions.last
+        last = runtime.keeper.last
         settings = runtime.settings
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, serial)},
@@ -56,9 +56,9 @@ class IemDcrTransactionEntity(IemDcrEntity):
     def __init__(
         self, entry: IemDcrConfigEntry, description: EntityDescription
     ) -> None:
-        """Keep the transaction manager and the entry id for the signal."""
+        """Keep the tuple keeper and the entry id for the signal."""
         super().__init__(entry, description)
-        self._transactions = entry.runtime_data.transactions
+        self._keeper = entry.runtime_data.keeper
         self._entry_id = entry.entry_id
 
     @property

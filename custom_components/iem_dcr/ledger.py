@@ -12,15 +12,24 @@ line, pure ASCII, each line ending in a newline::
      "signature_valid":true,"public_key":"...","ocmf":"OCMF|...|...",
      "sha256":"<64 hex digits>"}
 
+A text the meter handed out that cannot be read as OCMF is stored all the same
+(signed data is kept first and judged after): ``pagination`` is then ``null``
+and ``"parse_error":"<why>"`` comes before ``sha256``. Lines without
+``parse_error`` are byte for byte what earlier versions wrote.
+
 ``sha256`` is the SHA-256 of the record without ``sha256``, serialised as
 ``json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)``.
 Strings survive JSON encoding exactly, so the OCMF text reads back identical.
 
-A line that never received its end (``,"sha256":"<hex>"}``), or an
-unterminated last line that does not verify, is a torn write; any other line
-that does not verify, or comes from a newer format, is corrupt. Both are
-skipped and counted, and neither is ever rewritten: the file is only opened
-for appending.
+Only the last line can be a torn write (an interrupted append): one that never
+received its end (``,"sha256":"<hex>"}``) or that lacks its newline and does not
+verify. Any other line that does not verify, or comes from a newer format, is
+corrupt. Both are skipped and counted, and neither is ever rewritten: the file
+is only opened for appending.
+
+A payload is stored once. The one exception: a copy whose signature verifies is
+stored after copies of the same payload that did not verify, so that a tuple
+damaged on the way never keeps out the meter's good copy.
 """
 
 from __future__ import annotations
@@ -47,7 +56,6 @@ _PAGINATION = re.compile(r"[TF][0-9]+")
 # sequence can only occur at the real end of a completely written record.
 _END_OF_RECORD = re.compile(rb',"sha256":"[0-9a-f]{64}"\}\Z')
 
-type _DedupKey = tuple[str, str]
 type _ContextKey = tuple[str, str]
 
 
@@ -58,11 +66,12 @@ class LedgerEntry:
     sequence: int
     recorded_at: datetime
     meter_serial: str
-    pagination: str
+    pagination: str | None  # None: no pagination could be read from the text
     reason: str
     ocmf: str
     public_key: str
     signature_valid: bool | None
+    parse_error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable copy (``recorded_at`` in ISO 8601)."""
@@ -75,6 +84,7 @@ class LedgerEntry:
             "ocmf": self.ocmf,
             "public_key": self.public_key,
             "signature_valid": self.signature_valid,
+            "parse_error": self.parse_error,
         }
 
 
@@ -116,23 +126,37 @@ class _BadRecordError(Exception):
 class _LedgerState:
     """In-memory index of the records read from or written to the file."""
 
-    __slots__ = ("by_key", "entries", "gaps", "highest", "next_sequence", "payloads")
+    __slots__ = ("by_payload", "entries", "gaps", "highest", "next_sequence")
 
     def __init__(self) -> None:
         self.entries: list[LedgerEntry] = []
-        self.by_key: dict[_DedupKey, LedgerEntry] = {}
-        self.payloads: set[str] = set()
+        # Every stored copy of a payload (more than one only after a bad copy).
+        self.by_payload: dict[str, list[LedgerEntry]] = {}
         self.highest: dict[_ContextKey, int] = {}
         self.gaps: list[PaginationGap] = []
         self.next_sequence = 1
 
+    def stored_copy(
+        self, ocmf: str, signature_valid: bool | None
+    ) -> LedgerEntry | None:
+        """Return the stored entry that makes this tuple a duplicate, if any."""
+        copies = self.by_payload.get(_dedup_key(ocmf))
+        if not copies:
+            return None
+        text = ocmf.strip()
+        for copy in copies:
+            if copy.ocmf.strip() == text or copy.signature_valid is True:
+                return copy
+        # Only copies that did not verify are stored: a verifying one is new.
+        return None if signature_valid is True else copies[0]
+
     def remember(self, entry: LedgerEntry) -> PaginationGap | None:
         """Index a stored entry; return the pagination gap it reveals, if any."""
-        payload = _payload_section(entry.ocmf)
         self.entries.append(entry)
-        self.by_key[entry.pagination, payload] = entry
-        self.payloads.add(payload)
+        self.by_payload.setdefault(_dedup_key(entry.ocmf), []).append(entry)
         self.next_sequence = max(self.next_sequence, entry.sequence + 1)
+        if entry.pagination is None:
+            return None
 
         context, number = entry.pagination[0], int(entry.pagination[1:])
         # Pagination is counted by each meter, so a second meter is not a gap.
@@ -169,45 +193,18 @@ class Ledger:
     def load(self) -> LoadReport:
         """Read the file (a missing file is an empty ledger); safe to repeat."""
         with self._lock:
-            state = _LedgerState()
-            torn = corrupt = complete_lines = 0
-            ends_with_newline = True
+            reader = _Reader(self.path)
             try:
                 with self.path.open("rb") as file:
                     self._file_exists = True
+                    previous: tuple[int, bytes] | None = None
+                    # One line of look-ahead: only the last line can be torn.
                     for number, raw in enumerate(file, start=1):
-                        ends_with_newline = raw.endswith(b"\n")
-                        line = raw.rstrip(b"\r\n")
-                        if not line.strip():
-                            continue
-                        if _END_OF_RECORD.search(line) is None:
-                            torn += 1
-                            self._log_torn(number)
-                            continue
-                        try:
-                            entry = _decode_record(line)
-                        except _BadRecordError as err:
-                            if not ends_with_newline:
-                                torn += 1
-                                self._log_torn(number)
-                                continue
-                            complete_lines += 1
-                            corrupt += 1
-                            _LOGGER.warning(
-                                "Ledger %s line %d skipped: %s", self.path, number, err
-                            )
-                            continue
-                        complete_lines += 1
-                        if (entry.pagination, _payload_section(entry.ocmf)) in (
-                            state.by_key
-                        ):
-                            _LOGGER.debug(
-                                "Ledger %s line %d repeats a stored record; ignored",
-                                self.path,
-                                number,
-                            )
-                            continue
-                        state.remember(entry)
+                        if previous is not None:
+                            reader.read(*previous, last=False)
+                        previous = (number, raw)
+                    if previous is not None:
+                        reader.read(*previous, last=True)
             except FileNotFoundError:
                 self._file_exists = False
             except OSError as err:
@@ -215,12 +212,15 @@ class Ledger:
                     f"Cannot read ledger {self.path}: {err.strerror or err}"
                 ) from err
 
+            state = reader.state
             # Never hand out a number an earlier (even unreadable) record may hold.
-            state.next_sequence = max(state.next_sequence, complete_lines + 1)
-            self._needs_separator = not ends_with_newline
+            state.next_sequence = max(state.next_sequence, reader.complete_lines + 1)
+            self._needs_separator = not reader.ends_with_newline
             self._state = state
             report = LoadReport(
-                entries=len(state.entries), skipped_torn=torn, skipped_corrupt=corrupt
+                entries=len(state.entries),
+                skipped_torn=reader.torn,
+                skipped_corrupt=reader.corrupt,
             )
             _LOGGER.debug("Ledger %s loaded: %s", self.path, report)
             return report
@@ -229,17 +229,23 @@ class Ledger:
         self,
         *,
         meter_serial: str,
-        pagination: str,
+        pagination: str | None,
         ocmf: str,
         public_key: str,
         signature_valid: bool | None,
         reason: str,
         recorded_at: datetime,
+        parse_error: str | None = None,
     ) -> AppendResult:
-        """Store a tuple durably; a tuple already stored is not written again."""
-        if not _PAGINATION.fullmatch(pagination):
+        """Store a tuple durably; a tuple already stored is not written again.
+
+        ``pagination`` is None for a text that could not be read as OCMF;
+        ``parse_error`` says why. Any non-empty text is accepted.
+        """
+        if pagination is not None and not _PAGINATION.fullmatch(pagination):
             raise ValueError(f"Invalid OCMF pagination {pagination!r}")
-        payload = _payload_section(ocmf)
+        if not isinstance(ocmf, str) or not ocmf.strip():
+            raise ValueError("OCMF text must not be empty")
         # Refuse what load would reject, so no acknowledged record is lost.
         for name, value in (
             ("meter_serial", meter_serial),
@@ -248,6 +254,8 @@ class Ledger:
         ):
             if not isinstance(value, str):
                 raise TypeError(f"{name} must be a str")
+        if parse_error is not None and not isinstance(parse_error, str):
+            raise TypeError("parse_error must be a str or None")
         if signature_valid is not None and not isinstance(signature_valid, bool):
             raise TypeError("signature_valid must be a bool or None")
         if recorded_at.utcoffset() is None:
@@ -255,7 +263,7 @@ class Ledger:
 
         with self._lock:
             state = self._loaded_state()
-            stored = state.by_key.get((pagination, payload))
+            stored = state.stored_copy(ocmf, signature_valid)
             if stored is not None:
                 return AppendResult(entry=stored, duplicate=True, gap=None)
             entry = LedgerEntry(
@@ -267,6 +275,7 @@ class Ledger:
                 ocmf=ocmf,
                 public_key=public_key,
                 signature_valid=signature_valid,
+                parse_error=parse_error,
             )
             self._write(_encode_record(entry))
             gap = state.remember(entry)
@@ -286,17 +295,18 @@ class Ledger:
         ]
 
     def contains(self, ocmf: str) -> bool:
-        """Return whether a tuple with this payload section is stored.
+        """Return whether a copy of this tuple (the same signed payload) is stored.
 
-        The payload carries the pagination (PG), so this is the same test
-        `append` uses to recognise a duplicate.
+        The payload carries the pagination (PG). A text without OCMF sections is
+        compared whole.
         """
-        try:
-            payload = _payload_section(ocmf)
-        except ValueError:
-            return False
         with self._lock:
-            return payload in self._loaded_state().payloads
+            return _dedup_key(ocmf) in self._loaded_state().by_payload
+
+    def copies(self, ocmf: str) -> list[LedgerEntry]:
+        """Return the stored copies of this tuple's payload, oldest first."""
+        with self._lock:
+            return list(self._loaded_state().by_payload.get(_dedup_key(ocmf), ()))
 
     def last(self) -> LedgerEntry | None:
         """Return the most recently stored entry."""
@@ -318,13 +328,6 @@ class Ledger:
         if self._state is None:
             raise RuntimeError("Ledger.load() must be called before use")
         return self._state
-
-    def _log_torn(self, line_number: int) -> None:
-        _LOGGER.info(
-            "Ledger %s line %d skipped: incomplete record from an interrupted write",
-            self.path,
-            line_number,
-        )
 
     def _write(self, line: bytes) -> None:
         """Append one line with a single write and make it durable."""
@@ -353,12 +356,51 @@ class Ledger:
         self._file_exists = True
 
 
-def _payload_section(ocmf: str) -> str:
-    """Return the signed payload: the text between the first and second ``|``."""
-    sections = ocmf.split("|", 2)
-    if len(sections) < 3:
-        raise ValueError("OCMF text must contain at least two '|' separators")
-    return sections[1]
+class _Reader:
+    """Reads the lines of a ledger file into a fresh index, counting what it skips."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.state = _LedgerState()
+        self.torn = self.corrupt = self.complete_lines = 0
+        self.ends_with_newline = True
+
+    def read(self, number: int, raw: bytes, *, last: bool) -> None:
+        self.ends_with_newline = raw.endswith(b"\n")
+        line = raw.rstrip(b"\r\n")
+        if not line.strip():
+            return
+        try:
+            entry = _decode_line(line)
+        except _BadRecordError as err:
+            if last and not self.ends_with_newline:
+                # What an interrupted append leaves behind; the next append
+                # starts on a line of its own.
+                self.torn += 1
+                _LOGGER.info(
+                    "Ledger %s line %d skipped: incomplete record from an"
+                    " interrupted write",
+                    self.path,
+                    number,
+                )
+                return
+            self.complete_lines += 1
+            self.corrupt += 1
+            _LOGGER.warning("Ledger %s line %d skipped: %s", self.path, number, err)
+            return
+        self.complete_lines += 1
+        if self.state.stored_copy(entry.ocmf, entry.signature_valid) is not None:
+            _LOGGER.debug(
+                "Ledger %s line %d repeats a stored record; ignored", self.path, number
+            )
+            return
+        self.state.remember(entry)
+
+
+def _dedup_key(ocmf: str) -> str:
+    """Return what identifies a tuple: its signed payload, else the whole text."""
+    sections = ocmf.strip().split("|", 2)
+    return sections[1] if len(sections) == 3 else ocmf.strip()
 
 
 def _checksum(record: dict[str, Any]) -> str:
@@ -380,10 +422,18 @@ def _encode_record(entry: LedgerEntry) -> bytes:
         "public_key": entry.public_key,
         "ocmf": entry.ocmf,
     }
+    if entry.parse_error is not None:
+        record["parse_error"] = entry.parse_error
     # sha256 goes last: it marks a completely written line.
     record["sha256"] = _checksum(record)
     text = json.dumps(record, separators=(",", ":"), ensure_ascii=True)
     return f"{text}\n".encode("ascii")
+
+
+def _decode_line(line: bytes) -> LedgerEntry:
+    if _END_OF_RECORD.search(line) is None:
+        raise _BadRecordError("incomplete record")
+    return _decode_record(line)
 
 
 def _decode_record(line: bytes) -> LedgerEntry:
@@ -408,14 +458,22 @@ def _decode_record(line: bytes) -> LedgerEntry:
         raise _BadRecordError("checksum mismatch")
 
     sequence = _field(record, "sequence", int)
-    pagination = _field(record, "pagination", str)
+    parse_error = record.get("parse_error")
+    if parse_error is not None and type(parse_error) is not str:
+        raise _BadRecordError("invalid field 'parse_error'")
+    # A text that could not be read as OCMF has no pagination.
+    pagination = (
+        None
+        if record.get("pagination", "") is None
+        else _field(record, "pagination", str)
+    )
     ocmf = _field(record, "ocmf", str)
     signature_valid = record.get("signature_valid")
     if sequence < 1:
         raise _BadRecordError("invalid field 'sequence'")
-    if not _PAGINATION.fullmatch(pagination):
+    if pagination is not None and not _PAGINATION.fullmatch(pagination):
         raise _BadRecordError("invalid field 'pagination'")
-    if ocmf.count("|") < 2:
+    if not ocmf.strip():
         raise _BadRecordError("invalid field 'ocmf'")
     if signature_valid is not None and type(signature_valid) is not bool:
         raise _BadRecordError("invalid field 'signature_valid'")
@@ -435,6 +493,7 @@ def _decode_record(line: bytes) -> LedgerEntry:
         ocmf=ocmf,
         public_key=_field(record, "public_key", str),
         signature_valid=signature_valid,
+        parse_error=parse_error,
     )
 
 

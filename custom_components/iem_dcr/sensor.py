@@ -204,13 +204,13 @@ class IemDcrLastTransactionSensor(IemDcrTransactionEntity, SensorEntity):
     @property
     def native_value(self) -> float | None:
         """Return the energy of the last transaction."""
-        last = self._transactions.last
+        last = self._keeper.last
         return last.energy_kwh if last else None
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """Return what identifies the signed tuple, without personal data."""
-        last = self._transactions.last
+        last = self._keeper.last
         return last.summary() if last else None
 
 
@@ -220,4 +220,4 @@ class IemDcrLedgerSizeSensor(IemDcrTransactionEntity, SensorEntity):
     @property
     def native_value(self) -> int:
         """Return the number of stored tuples."""
-        return self._transactions.ledger_size
+        return self._keeper.ledger_size

@@ -22,13 +22,14 @@ from homeassistant.exceptions import (
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, EXPORT_DIRECTORY, FORBIDDEN_CHARACTER, MAX_TARIFF_TEXT_LENGTH
+from .const import DOMAIN, EXPORT_DIRECTORY
 from .identification import (
     IDENTIFICATION_FLAGS,
     IDENTIFICATION_LEVELS,
     IDENTIFICATION_TYPES,
 )
 from .ocmf import OcmfError, TransparencyEntry, transparency_xml
+from .signed_text import MAX_ID_LENGTH, MAX_TARIFF_TEXT_LENGTH, text_problem
 from .transaction import StartRequest
 from .validation import vol
 
@@ -53,22 +54,20 @@ ATTR_END = "end"
 ATTR_WRITE_FILE = "write_file"
 
 
-def _ocmf_text(max_length: int) -> vol.All[str]:
-    """Validate a text that ends up inside the signed OCMF payload."""
-
-    def no_separator(value: str) -> str:
-        if FORBIDDEN_CHARACTER in value:
-            raise vol.Invalid(f"must not contain '{FORBIDDEN_CHARACTER}'")
-        return value
-
-    return vol.All(cv.string, vol.Length(max=max_length), no_separator)
-
+# Texts that the meter signs into the tuple: their rules are checked in the
+# handler, so that each problem gets a translated message.
+_SIGNED_TEXTS: dict[str, tuple[int, bool]] = {
+    ATTR_TRANSACTION_ID: (MAX_ID_LENGTH, True),
+    ATTR_EVSE_ID: (MAX_ID_LENGTH, False),
+    ATTR_IDENTIFICATION_DATA: (MAX_ID_LENGTH, False),
+    ATTR_TARIFF_TEXT: (MAX_TARIFF_TEXT_LENGTH, False),
+}
 
 START_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Required(ATTR_TRANSACTION_ID): vol.All(_ocmf_text(250), vol.Length(min=1)),
-        vol.Optional(ATTR_EVSE_ID): _ocmf_text(250),
+        vol.Required(ATTR_TRANSACTION_ID): cv.string,
+        vol.Optional(ATTR_EVSE_ID): cv.string,
         vol.Optional(ATTR_IDENTIFICATION_STATUS, default=True): cv.boolean,
         vol.Optional(ATTR_IDENTIFICATION_LEVEL): vol.In(IDENTIFICATION_LEVELS),
         vol.Optional(ATTR_IDENTIFICATION_FLAGS, default=list): vol.All(
@@ -77,10 +76,29 @@ START_SCHEMA = vol.Schema(
         vol.Optional(ATTR_IDENTIFICATION_TYPE, default="NONE"): vol.In(
             IDENTIFICATION_TYPES
         ),
-        vol.Optional(ATTR_IDENTIFICATION_DATA): _ocmf_text(250),
-        vol.Optional(ATTR_TARIFF_TEXT): _ocmf_text(MAX_TARIFF_TEXT_LENGTH),
+        vol.Optional(ATTR_IDENTIFICATION_DATA): cv.string,
+        vol.Optional(ATTR_TARIFF_TEXT): cv.string,
     }
 )
+
+
+def _check_signed_texts(data: dict[str, Any]) -> None:
+    """Refuse a text the meter would sign that does not belong in a legal record."""
+    for field, (max_length, required) in _SIGNED_TEXTS.items():
+        if field not in data:
+            continue
+        problem = text_problem(data[field], max_length=max_length, required=required)
+        if problem is not None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=f"invalid_text_{problem}",
+                translation_placeholders={
+                    "field": field,
+                    "max_length": str(max_length),
+                },
+            )
+
+
 STOP_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
 EXPORT_SCHEMA = vol.Schema(
     {
@@ -112,8 +130,9 @@ def _loaded_entry(hass: HomeAssistant, call: ServiceCall) -> IemDcrConfigEntry:
 
 
 async def _async_start(call: ServiceCall) -> ServiceResponse:
-    entry = _loaded_entry(call.hass, call)
     data = call.data
+    _check_signed_texts(dict(data))
+    entry = _loaded_entry(call.hass, call)
     request = StartRequest(
         transaction_id=data[ATTR_TRANSACTION_ID],
         evse_id=data.get(ATTR_EVSE_ID) or None,
@@ -133,17 +152,27 @@ async def _async_start(call: ServiceCall) -> ServiceResponse:
         "ocmf_id_field": started.identification,
         "meter_serial": started.meter_serial,
         "start_time": started.start_time.isoformat() if started.start_time else None,
-        "start_register_kwh": started.start_register,
+        "start_register_kwh": (
+            float(started.start_register)
+            if started.start_register is not None
+            else None
+        ),
         "superseded": started.superseded.as_dict() if started.superseded else None,
     }
 
 
 async def _async_stop(call: ServiceCall) -> ServiceResponse:
     entry = _loaded_entry(call.hass, call)
-    stored = await entry.runtime_data.transactions.async_stop()
+    stopped = await entry.runtime_data.transactions.async_stop()
     if not call.return_response:
         return None
-    return {"status": "OK", **stored.as_dict()}
+    # already_stored: no transaction ran; this is the meter's last tuple, which
+    # the ledger held before (for example one that ended without Home Assistant).
+    return {
+        "status": "OK",
+        "already_stored": stopped.already_stored,
+        **stopped.signed.as_dict(),
+    }
 
 
 async def _async_export(call: ServiceCall) -> ServiceResponse:
@@ -161,7 +190,7 @@ async def _async_export(call: ServiceCall) -> ServiceResponse:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="export_range_invalid"
         )
-    ledger = entry.runtime_data.transactions.ledger
+    ledger = entry.runtime_data.keeper.ledger
     entries = ledger.entries(start=start, end=end)
     response: dict[str, Any] = {
         "count": len(entries),

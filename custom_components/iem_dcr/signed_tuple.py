@@ -15,7 +15,9 @@ class SignedTuple:
     """A verified signed data tuple as it was stored in the ledger.
 
     `ocmf` is the verbatim text the meter sent: it is what a customer checks with
-    the Transparenzsoftware, so it is never re-serialised.
+    the Transparenzsoftware, so it is never re-serialised. A text that could not
+    be read as OCMF is kept all the same: `parse_error` then says why, and only
+    the meter serial and the reason are known.
     """
 
     ocmf: str
@@ -23,7 +25,7 @@ class SignedTuple:
     signature_valid: bool | None
     eichrecht_issues: tuple[tuple[str, str], ...]
     meter_serial: str
-    pagination: str
+    pagination: str | None
     model: str | None
     firmware: str | None
     start_time: datetime | None
@@ -31,6 +33,7 @@ class SignedTuple:
     start_register: Decimal | None
     end_register: Decimal | None
     reason: str
+    parse_error: str | None = None
 
     @classmethod
     def from_record(
@@ -63,10 +66,39 @@ class SignedTuple:
             reason=reason,
         )
 
+    @classmethod
+    def unreadable(
+        cls,
+        text: str,
+        *,
+        public_key: str,
+        signature_valid: bool | None,
+        reason: str,
+        meter_serial: str,
+        parse_error: str,
+    ) -> SignedTuple:
+        """Describe a text the meter signed that is not readable OCMF."""
+        return cls(
+            ocmf=text,
+            public_key=public_key,
+            signature_valid=signature_valid,
+            eichrecht_issues=(("unreadable", parse_error),),
+            meter_serial=meter_serial,
+            pagination=None,
+            model=None,
+            firmware=None,
+            start_time=None,
+            end_time=None,
+            start_register=None,
+            end_register=None,
+            reason=reason,
+            parse_error=parse_error,
+        )
+
     @property
     def ocmf_id(self) -> str:
         """Return the record's identity: meter serial and pagination."""
-        return f"{self.meter_serial}/{self.pagination}"
+        return f"{self.meter_serial}/{self.pagination or '?'}"
 
     @property
     def energy_kwh(self) -> float | None:
@@ -88,6 +120,7 @@ class SignedTuple:
             "end_register_kwh": _float(self.end_register),
             "energy_kwh": self.energy_kwh,
             "reason": self.reason,
+            "parse_error": self.parse_error,
         }
 
     def as_dict(self) -> dict[str, Any]:

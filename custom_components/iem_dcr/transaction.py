@@ -1,40 +1,48 @@
-"""Start and stop transactions, and keep every signed tuple the meter hands out.
+"""Start and stop transactions with the steps of the meter's reference driver.
 
-The sequences follow the meter's reference driver (EVerest `IsabellenhuetteIemDcr`,
-§3.4 and §3.5 of docs/iem-dcr-api.md) with its losses removed: a transaction that a
-start supersedes is read and kept, a receipt that could not be read after the
-meter ended the transaction is fetched again later, and polling never stalls.
-Every tuple is verified and appended to the ledger before anyone else sees it.
+The sequences follow the reference driver (EVerest `IsabellenhuetteIemDcr`,
+§3.4 and §3.5 of docs/iem-dcr-api.md) with its losses removed. Every tuple the
+meter hands out goes to the tuple keeper before anyone else sees it; the meter's
+last tuple is compared with the ledger before each begin, so that nothing a new
+transaction replaces on the meter is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import (
-    ConfigEntryNotReady,
-    HomeAssistantError,
-    ServiceValidationError,
-)
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 
-from .api import IemDcrError, IemDcrRefusedError, MeterValue, SignedData, UserData
-from .const import DOMAIN, EVENT_TRANSACTION_STARTED, EVENT_TRANSACTION_STOPPED, LOGGER
-from .device import meter_device
-from .ledger import Ledger, LedgerEntry, LedgerError, PaginationGap
-from .ocmf import OcmfError, parse, verify_signature
-from .signed_tuple import SignedTuple
+from .api import (
+    IemDcrConnectionError,
+    IemDcrError,
+    IemDcrRefusedError,
+    MeterValue,
+    SignedData,
+    UserData,
+)
+from .const import DOMAIN, EVENT_TRANSACTION_STARTED, LOGGER
+from .tuple_keeper import (
+    REASON_ENDED_EXTERNALLY,
+    REASON_STOPPED,
+    REASON_SUPERSEDED,
+    Kept,
+    TupleKeeper,
+    is_refusal,
+    signal_transaction,
+)
 
 if TYPE_CHECKING:
     from . import IemDcrConfigEntry
     from .coordinator import IemDcrCoordinator
+    from .signed_tuple import SignedTuple
 
 # The reference driver waits this long after ending a transaction ("wait for
 # being surely in idle mode") and before reading the receipt ("wait for signature
@@ -42,19 +50,9 @@ if TYPE_CHECKING:
 SETTLE_DELAY = 0.25
 RECEIPT_DELAY = 0.25
 
-REASON_STOPPED = "stopped"
-REASON_SUPERSEDED = "superseded"
-REASON_ENDED_EXTERNALLY = "ended_externally"
-REASON_RECOVERED = "recovered"
-
 
 class StaleReceiptError(IemDcrError):
     """The receipt after an end is the previous tuple: the signature is not ready."""
-
-
-def signal_transaction(entry_id: str) -> str:
-    """Return the dispatcher signal for transaction news of one entry."""
-    return f"{DOMAIN}_transaction_{entry_id}"
 
 
 async def pause(seconds: float) -> None:
@@ -89,87 +87,54 @@ class TransactionStarted:
     identification: str
     meter_serial: str
     start_time: datetime | None
-    start_register: str | None
+    start_register: Decimal | None
     superseded: SignedTuple | None
 
 
+@dataclass(frozen=True, kw_only=True)
+class TransactionStopped:
+    """The result of a stop: the tuple, and whether the ledger already had it."""
+
+    signed: SignedTuple
+    already_stored: bool
+
+
 class TransactionManager:
-    """Runs transactions on one meter and owns its ledger."""
+    """Runs the start and stop sequences on one meter."""
 
     def __init__(
         self,
         hass: HomeAssistant,
         entry: IemDcrConfigEntry,
         coordinator: IemDcrCoordinator,
-        ledger: Ledger,
+        keeper: TupleKeeper,
     ) -> None:
-        """Set up the manager; call `async_load` before use."""
+        """Set up the sequences of one meter."""
         self._hass = hass
         self._entry = entry
         self._coordinator = coordinator
         self._client = coordinator.client
-        self._ledger = ledger
-        # A transaction ran on the meter whose tuple is not in the ledger yet.
-        self._tuple_expected = False
-        # The meter ended a transaction but its tuple could not be read.
-        self._recovery_pending = False
-        self.last: SignedTuple | None = None
-
-    @property
-    def ledger_size(self) -> int:
-        """Return the number of stored tuples."""
-        return len(self._ledger)
-
-    @property
-    def ledger(self) -> Ledger:
-        """Return the ledger (read-only use: exports and diagnostics)."""
-        return self._ledger
-
-    @property
-    def recovery_pending(self) -> bool:
-        """Tell whether a tuple is still to be fetched from the meter."""
-        return self._recovery_pending
-
-    async def async_load(self) -> None:
-        """Read the ledger from disk."""
-        try:
-            report = await self._hass.async_add_executor_job(self._ledger.load)
-        except LedgerError as err:
-            # Usually permissions or a full disk: set-up is retried once fixed.
-            raise ConfigEntryNotReady(
-                translation_domain=DOMAIN,
-                translation_key="ledger_unreadable",
-                translation_placeholders={
-                    "path": str(self._ledger.path),
-                    "error": str(err),
-                },
-            ) from err
-        if report.skipped_torn or report.skipped_corrupt:
-            LOGGER.warning(
-                "Ledger %s: skipped %s torn and %s corrupt record(s); the others are intact",
-                self._ledger.path,
-                report.skipped_torn,
-                report.skipped_corrupt,
-            )
-        if (entry := self._ledger.last()) is not None:
-            self.last = self._describe_entry(entry)
+        self._keeper = keeper
 
     # -- start ---------------------------------------------------------------
 
     async def async_start(self, request: StartRequest) -> TransactionStarted:
         """Begin a transaction, ending and keeping whatever runs first."""
         async with self._coordinator.meter_lock:
-            started = await self._guard(self._async_start_locked(request))
+            try:
+                started = await self._guard(self._async_start_locked(request))
+            finally:
+                self._coordinator.note_transaction_change()
         self._hass.bus.async_fire(
             EVENT_TRANSACTION_STARTED,
             {
-                **self._event_base(),
+                **self._keeper.event_base(),
                 "meter_serial": started.meter_serial,
                 "transaction_id": started.transaction_id,
                 "start_time": (
                     started.start_time.isoformat() if started.start_time else None
                 ),
-                "start_register_kwh": started.start_register,
+                "start_register_kwh": _float(started.start_register),
             },
         )
         async_dispatcher_send(
@@ -180,12 +145,8 @@ class TransactionManager:
 
     async def _async_start_locked(self, request: StartRequest) -> TransactionStarted:
         client = self._client
-        if self._recovery_pending:
-            await self._async_collect_last()
-            if self._recovery_pending:
-                raise HomeAssistantError(
-                    translation_domain=DOMAIN, translation_key="receipt_pending"
-                )
+        keeper = self._keeper
+        await keeper.async_ready_for_begin()
         gateway = await client.get_gateway()
         if not gateway.is_configured:
             # Power-cycled since the handshake: initialise again instead of failing.
@@ -208,6 +169,9 @@ class TransactionManager:
                 translation_placeholders={"error_code": meter.error_code},
             )
         superseded = await self._async_end_running(meter)
+        # A transaction that ran without Home Assistant (another controller, a
+        # network split) is replaced on the meter by the next one: keep it now.
+        await keeper.async_collect_before_begin()
         await pause(SETTLE_DELAY)
         settings = self._coordinator.settings
         user = UserData(
@@ -220,263 +184,124 @@ class TransactionManager:
             tariff_text=request.tariff_text or None,
         )
         await self._retry(lambda: client.set_user(user))
-        with _refusal_as("begin_refused"):
-            await self._retry(client.begin_transaction)
-        self._tuple_expected = True
+        await self._async_begin()
         after = await self._read_meter_quietly()
         return TransactionStarted(
             transaction_id=request.transaction_id,
             identification=request.ocmf_id_field,
             meter_serial=after.meter_serial if after else meter.meter_serial,
             start_time=after.time.value if after else None,
-            start_register=(
-                _kwh_text(after.energy_import_total) if after is not None else None
-            ),
-            superseded=superseded,
+            start_register=after.energy_import_total if after else None,
+            superseded=superseded.signed if superseded else None,
         )
 
-    async def _async_end_running(self, meter: MeterValue) -> SignedTuple | None:
+    async def _async_end_running(self, meter: MeterValue) -> Kept | None:
         """End a transaction before a start, keeping its tuple (reason superseded)."""
         if meter.transaction_active:
-            await self._end_with_retries()
+            await self._async_end(before_begin=True)
             return await self._async_read_receipt(REASON_SUPERSEDED)
         # The reference driver sends one unconditional end before every start. If
         # the meter accepts it, a transaction ran that the last poll did not show:
         # its tuple is kept, where the reference driver dropped it.
+        self._keeper.tuple_expected = True
         try:
             await self._client.end_transaction()
         except IemDcrError:
             return None
         return await self._async_read_receipt(REASON_SUPERSEDED)
 
+    async def _async_begin(self) -> None:
+        """Send the begin; a lost answer is settled by what the meter shows."""
+        try:
+            await self._retry(self._client.begin_transaction)
+        except IemDcrError as err:
+            meter = await self._read_meter_quietly()
+            if meter is not None and meter.transaction_active:
+                LOGGER.info(
+                    "The meter began the transaction although the answer to the"
+                    " begin was lost or refused on a retry"
+                )
+            else:
+                raise _failure(err, refused_key="begin_refused") from err
+        self._keeper.tuple_expected = True
+
     # -- stop ----------------------------------------------------------------
 
-    async def async_stop(self) -> SignedTuple:
+    async def async_stop(self) -> TransactionStopped:
         """End the running transaction, or return the meter's last tuple."""
         async with self._coordinator.meter_lock:
-            result = await self._guard(self._async_stop_locked())
+            try:
+                result = await self._guard(self._async_stop_locked())
+            finally:
+                self._coordinator.note_transaction_change()
         await self._coordinator.async_refresh()
         return result
 
-    async def _async_stop_locked(self) -> SignedTuple:
-        if self._recovery_pending:
-            await self._async_collect_last()
+    async def _async_stop_locked(self) -> TransactionStopped:
         meter = await self._client.get_meter_value()
         if meter.transaction_active:
-            await self._end_with_retries()
-            return await self._async_read_receipt(REASON_STOPPED)
-        with _refusal_as("no_transaction"):
+            await self._async_end(before_begin=False)
+            kept = await self._async_read_receipt(REASON_STOPPED)
+            return TransactionStopped(signed=kept.signed, already_stored=not kept.new)
+        try:
             signed = await self._retry(self._client.get_last_transaction)
-        stored = await self._async_store(signed.text, REASON_ENDED_EXTERNALLY)
-        self._tuple_expected = False
-        return stored
+        except IemDcrRefusedError as err:
+            if not is_refusal(err.status):
+                raise
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="no_transaction"
+            ) from err
+        try:
+            kept = await self._keeper.async_keep(signed.text, REASON_ENDED_EXTERNALLY)
+        finally:
+            self._keeper.tuple_expected = self._keeper.receipt_missing = False
+        return TransactionStopped(signed=kept.signed, already_stored=not kept.new)
 
-    async def _end_with_retries(self) -> None:
-        with _refusal_as("end_refused"):
+    async def _async_end(self, *, before_begin: bool) -> None:
+        """End the running transaction; a lost answer is settled by the meter's state."""
+        self._keeper.tuple_expected = True
+        try:
             await self._retry(self._client.end_transaction)
+        except IemDcrError as err:
+            meter = await self._read_meter_quietly()
+            if meter is not None and not meter.transaction_active:
+                LOGGER.info(
+                    "The meter ended the transaction although the answer to the end"
+                    " was lost or refused on a retry"
+                )
+                return
+            key = "end_refused_before_begin" if before_begin else "end_refused"
+            raise _failure(err, refused_key=key) from err
 
-    async def _async_read_receipt(self, reason: str) -> SignedTuple:
-        """Read the tuple of a transaction the meter has just ended."""
-        # From here on the meter holds a tuple that only exists there.
-        self._tuple_expected = True
+    async def _async_read_receipt(self, reason: str) -> Kept:
+        """Read and keep the tuple of a transaction the meter has just ended."""
         await pause(RECEIPT_DELAY)
         try:
             signed = await self._retry(self._fresh_receipt)
         except IemDcrError as err:
-            self._recovery_pending = True
+            self._keeper.receipt_missing = True
             LOGGER.warning(
                 "The meter ended the transaction but its signed data could not be"
                 " read (%s); it is fetched as soon as the meter answers",
                 err,
             )
             raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="receipt_pending"
+                translation_domain=DOMAIN,
+                translation_key="receipt_not_read",
+                translation_placeholders={"error": str(err)},
             ) from err
-        stored = await self._async_store(signed.text, reason)
-        self._tuple_expected = False
-        return stored
+        try:
+            return await self._keeper.async_keep(signed.text, reason)
+        finally:
+            # Stored, or held and written with back-off: it has been read.
+            self._keeper.tuple_expected = False
 
     async def _fresh_receipt(self) -> SignedData:
         """Read the receipt; one already in the ledger means it is not signed yet."""
         signed = await self._client.get_receipt()
-        if self._ledger.contains(signed.text):
+        if self._keeper.ledger.contains(signed.text):
             raise StaleReceiptError("the meter still shows the previous tuple")
         return signed
-
-    # -- tuples that arrive outside a service call ---------------------------
-
-    async def async_handle_poll(self, meter: MeterValue) -> None:
-        """Collect the tuple of a transaction that ended without us."""
-        if meter.transaction_active:
-            self._tuple_expected = True
-            return
-        if not self._tuple_expected or self._coordinator.meter_lock.locked():
-            return
-        async with self._coordinator.meter_lock:
-            try:
-                await self._async_collect_last()
-            except HomeAssistantError as err:
-                LOGGER.warning("Could not collect the last signed tuple: %s", err)
-
-    async def async_reconcile(self) -> None:
-        """Store the meter's last tuple if the ledger lacks it (after start-up)."""
-        async with self._coordinator.meter_lock:
-            self._tuple_expected = True
-            try:
-                await self._async_collect_last(REASON_RECOVERED)
-            except HomeAssistantError as err:
-                LOGGER.warning("Could not compare the meter's last tuple: %s", err)
-
-    async def _async_collect_last(self, reason: str | None = None) -> None:
-        """Fetch the meter's last tuple; store it when it is new."""
-        if reason is None:
-            reason = (
-                REASON_RECOVERED if self._recovery_pending else REASON_ENDED_EXTERNALLY
-            )
-        try:
-            signed = await self._client.get_last_transaction()
-        except IemDcrRefusedError:
-            # The meter never signed anything: nothing to collect.
-            self._tuple_expected = self._recovery_pending = False
-            return
-        except IemDcrError as err:
-            LOGGER.debug("Last tuple not readable yet: %s", err)
-            return
-        if reason == REASON_ENDED_EXTERNALLY and self._ledger.contains(signed.text):
-            LOGGER.warning(
-                "A transaction ended on the meter without a new signed tuple"
-                " (for example by a power failure); its measurement is lost"
-            )
-        await self._async_store(signed.text, reason)
-        self._tuple_expected = self._recovery_pending = False
-
-    # -- storing -------------------------------------------------------------
-
-    async def _async_store(self, text: str, reason: str) -> SignedTuple:
-        """Verify, append to the ledger, then announce. Returns what was stored."""
-        try:
-            record = parse(text)
-        except OcmfError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="unreadable_signed_data",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        public_key = await self._async_public_key()
-        signature_valid: bool | None = None
-        if public_key:
-            try:
-                signature_valid = verify_signature(record, public_key)
-            except OcmfError as err:
-                LOGGER.warning("The signature could not be checked: %s", err)
-        described = SignedTuple.from_record(
-            record,
-            public_key=public_key,
-            signature_valid=signature_valid,
-            reason=reason,
-            meter_serial=self._serial,
-        )
-        try:
-            result = await self._hass.async_add_executor_job(
-                lambda: self._ledger.append(
-                    meter_serial=described.meter_serial,
-                    pagination=described.pagination,
-                    ocmf=record.text,
-                    public_key=public_key,
-                    signature_valid=signature_valid,
-                    reason=reason,
-                    recorded_at=self._coordinator.now(),
-                )
-            )
-        except (LedgerError, ValueError) as err:
-            # The meter still holds the tuple: fetch it again on the next poll.
-            self._tuple_expected = self._recovery_pending = True
-            LOGGER.error("Could not write the signed tuple to the ledger: %s", err)
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="ledger_write_failed",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        if result.duplicate:
-            return self._describe_entry(result.entry)
-        if signature_valid is False:
-            LOGGER.error(
-                "The signature of tuple %s does not verify against the meter's key",
-                described.ocmf_id,
-            )
-        if result.gap is not None:
-            self._report_gap(result.gap)
-        self.last = described
-        self._update_device(described)
-        self._hass.bus.async_fire(
-            EVENT_TRANSACTION_STOPPED, {**self._event_base(), **described.as_dict()}
-        )
-        async_dispatcher_send(
-            self._hass, signal_transaction(self._entry.entry_id), "stopped", described
-        )
-        return described
-
-    async def _async_public_key(self) -> str:
-        if self._coordinator.public_key is None:
-            try:
-                self._coordinator.public_key = await self._client.get_public_key()
-            except IemDcrError as err:
-                LOGGER.warning("Could not read the meter's public key: %s", err)
-                return ""
-        return self._coordinator.public_key.key
-
-    def _describe_entry(self, entry: LedgerEntry) -> SignedTuple:
-        return SignedTuple.from_record(
-            parse(entry.ocmf),
-            public_key=entry.public_key,
-            signature_valid=entry.signature_valid,
-            reason=entry.reason,
-            meter_serial=entry.meter_serial,
-        )
-
-    def _report_gap(self, gap: PaginationGap) -> None:
-        LOGGER.warning(
-            "Pagination gap in the signed tuples: %s follows %s (%s missing)",
-            gap.current,
-            gap.previous,
-            gap.missing,
-        )
-        ir.async_create_issue(
-            self._hass,
-            DOMAIN,
-            f"pagination_gap_{self._entry.entry_id}_{gap.current}",
-            is_fixable=False,
-            is_persistent=True,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key="pagination_gap",
-            translation_placeholders={
-                "title": self._entry.title,
-                "previous": gap.previous,
-                "current": gap.current,
-                "missing": str(gap.missing),
-            },
-        )
-
-    def _update_device(self, signed: SignedTuple) -> None:
-        device = meter_device(self._hass, self._entry.entry_id, self._serial)
-        if device is None:
-            return
-        dr.async_get(self._hass).async_update_device(
-            device.id,
-            model=signed.model or device.model,
-            sw_version=signed.firmware or device.sw_version,
-        )
-
-    @property
-    def _serial(self) -> str:
-        return self._entry.unique_id or ""
-
-    def _event_base(self) -> dict[str, Any]:
-        device = meter_device(self._hass, self._entry.entry_id, self._serial)
-        return {
-            "device_id": device.id if device else None,
-            "config_entry_id": self._entry.entry_id,
-        }
 
     # -- helpers -------------------------------------------------------------
 
@@ -504,25 +329,40 @@ class TransactionManager:
         try:
             return await work
         except IemDcrError as err:
-            raise HomeAssistantError(
+            raise _failure(err) from err
+
+
+def _failure(err: IemDcrError, *, refused_key: str | None = None) -> HomeAssistantError:
+    """Explain a client error: each cause gets its own text.
+
+    A refusal (4xx) is the meter declining in its current state, so the request
+    or the state is to blame (ServiceValidationError: Home Assistant answers 400
+    and logs no error); anything else is a fault of the meter or the network.
+    """
+    if isinstance(err, IemDcrRefusedError):
+        placeholders = {"status": str(err.status), "endpoint": err.endpoint or "?"}
+        if not is_refusal(err.status):
+            return HomeAssistantError(
                 translation_domain=DOMAIN,
-                translation_key="communication_error",
-                translation_placeholders={"error": str(err)},
-            ) from err
-
-
-@contextmanager
-def _refusal_as(translation_key: str) -> Iterator[None]:
-    """Turn the meter's refusal (non-200) into the translated error that explains it."""
-    try:
-        yield
-    except IemDcrRefusedError as err:
-        raise HomeAssistantError(
+                translation_key="meter_failed",
+                translation_placeholders=placeholders,
+            )
+        return ServiceValidationError(
             translation_domain=DOMAIN,
-            translation_key=translation_key,
-            translation_placeholders={"status": str(err.status)},
-        ) from err
+            translation_key=refused_key or "request_refused",
+            translation_placeholders=placeholders,
+        )
+    key = (
+        "communication_error"
+        if isinstance(err, IemDcrConnectionError)
+        else "unexpected_response"
+    )
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders={"error": str(err)},
+    )
 
 
-def _kwh_text(value: Any) -> str:
-    return format(value, "f")
+def _float(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None

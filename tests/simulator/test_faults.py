@@ -345,3 +345,89 @@ async def test_restart_keeps_port_and_meter(
     await simulator.start()
     assert simulator.port == port
     assert await fetch(session, simulator, V1 + "transaction") == (200, record)
+
+
+# --- answers lost, held back or damaged (signed data) ---------------------------------
+
+
+async def _begun(session: aiohttp.ClientSession, sim: MeterSimulator) -> None:
+    assert (await send(session, sim, V1 + "receipt", {"TX": "B"}))[0] == 200
+
+
+async def test_lost_answer_takes_effect_but_never_arrives(
+    simulator: MeterSimulator, session: aiohttp.ClientSession
+) -> None:
+    await _begun(session, simulator)
+    simulator.inject_fault(FaultKind.LOST_ANSWER, path="receipt", count=1)
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await send(session, simulator, V1 + "receipt", {"TX": "E"})
+    # The end happened: the meter is idle and holds the new record.
+    assert not simulator.state.transaction_active
+    assert len(simulator.state.issued) == 1
+    # A repeated end is refused, as on a meter that already ended.
+    assert (await send(session, simulator, V1 + "receipt", {"TX": "E"}))[0] == 428
+
+
+async def test_held_answer_describes_the_meter_as_it_was(
+    simulator: MeterSimulator, session: aiohttp.ClientSession
+) -> None:
+    await _begun(session, simulator)
+    simulator.inject_fault(FaultKind.HOLD_ANSWER, path="metervalue", count=1)
+    poll = asyncio.create_task(fetch(session, simulator, V1 + "metervalue"))
+    await simulator.wait_for_hanging()
+    simulator.state.end_transaction()
+    simulator.release_hangs()
+    status, body = await poll
+    assert status == 200
+    assert json.loads(body)["XT"] is True
+    fresh = json.loads((await fetch(session, simulator, V1 + "metervalue"))[1])
+    assert fresh["XT"] is False
+
+
+@pytest.mark.parametrize("path", ["receipt", "transaction"])
+async def test_malformed_ocmf_is_cut_in_half(
+    simulator: MeterSimulator, session: aiohttp.ClientSession, path: str
+) -> None:
+    await _begun(session, simulator)
+    record = simulator.state.end_transaction()
+    simulator.inject_fault(FaultKind.MALFORMED_OCMF, path=path, count=1)
+    status, body = await fetch(session, simulator, V1 + path)
+    assert status == 200
+    assert body == record[: len(record) // 2]
+    # Only signed data is damaged, and only as often as asked.
+    assert (await fetch(session, simulator, V1 + path))[1] == record
+
+
+async def test_bad_signature_changes_one_digit_of_sd(
+    simulator: MeterSimulator, session: aiohttp.ClientSession
+) -> None:
+    await _begun(session, simulator)
+    record = simulator.state.end_transaction()
+    simulator.inject_fault(FaultKind.BAD_SIGNATURE, path="receipt", count=1)
+    _, body = await fetch(session, simulator, V1 + "receipt")
+    assert len(body) == len(record)
+    differing = [index for index, (a, b) in enumerate(zip(body, record)) if a != b]
+    assert len(differing) == 1
+    assert differing[0] > record.rindex('"SD":"')
+    # The signed payload is untouched.
+    assert body.split("|")[1] == record.split("|")[1]
+
+
+async def test_undecodable_signature_is_not_hex(
+    simulator: MeterSimulator, session: aiohttp.ClientSession
+) -> None:
+    await _begun(session, simulator)
+    record = simulator.state.end_transaction()
+    simulator.inject_fault(FaultKind.UNDECODABLE_SIGNATURE, path="transaction")
+    _, body = await fetch(session, simulator, V1 + "transaction")
+    assert body.split("|")[:2] == record.split("|")[:2]
+    assert json.loads(body.split("|")[2])["SD"] == "not-hex"
+
+
+async def test_signed_data_faults_leave_json_endpoints_alone(
+    simulator: MeterSimulator, session: aiohttp.ClientSession
+) -> None:
+    simulator.inject_fault(FaultKind.MALFORMED_OCMF)
+    status, body = await fetch(session, simulator, V1 + "metervalue")
+    assert status == 200
+    assert json.loads(body)["XT"] is False

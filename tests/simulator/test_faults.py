@@ -406,7 +406,9 @@ async def test_bad_signature_changes_one_digit_of_sd(
     simulator.inject_fault(FaultKind.BAD_SIGNATURE, path="receipt", count=1)
     _, body = await fetch(session, simulator, V1 + "receipt")
     assert len(body) == len(record)
-    differing = [index for index, (a, b) in enumerate(zip(body, record)) if a != b]
+    differing = [
+        index for index, (a, b) in enumerate(zip(body, record, strict=True)) if a != b
+    ]
     assert len(differing) == 1
     assert differing[0] > record.rindex('"SD":"')
     # The signed payload is untouched.

@@ -37,6 +37,8 @@ class SimulatorControl(Protocol):
         count: int | None = None,
         status: int = 500,
         seconds: float | None = None,
+        method: str | None = None,
+        skip: int = 0,
     ) -> None:
         """Add a fault."""
 
@@ -121,6 +123,8 @@ class _ControlRoutes:
                 count=fault.remaining,
                 status=fault.status,
                 seconds=fault.seconds,
+                method=fault.method,
+                skip=fault.skip,
             )
         except (_ControlError, ValueError) as err:
             return _control_error(err)
@@ -185,6 +189,8 @@ class _ControlRoutes:
                     "count": fault.remaining,
                     "status": fault.status,
                     "seconds": fault.seconds,
+                    "method": fault.method,
+                    "skip": fault.skip,
                 }
                 for fault in self._control.faults.active
             ],
@@ -228,12 +234,20 @@ def _requested_fault(document: Mapping[str, Any]) -> Fault:
         raise _ControlError('"count" must be an integer or null')
     if type(status) is not int:
         raise _ControlError('"status" must be an integer')
+    method = document.get("method")
+    skip = document.get("skip", 0)
+    if method is not None and not isinstance(method, str):
+        raise _ControlError('"method" must be "GET", "POST" or null')
+    if type(skip) is not int:
+        raise _ControlError('"skip" must be an integer')
     return Fault(
         kind=FaultKind(kind),
         path=path,
         remaining=count,
         status=status,
         seconds=seconds,
+        method=method,
+        skip=skip,
     )
 
 

@@ -74,10 +74,14 @@ class Fault:
     remaining: int | None = None
     status: int = 500
     seconds: float | None = None
+    method: str | None = None  # "GET" or "POST"; None for both
+    skip: int = 0  # let this many matching requests pass first
 
     def applies_to(self, method: str, endpoint: str) -> bool:
         """Whether a request to `endpoint` is one this fault can act on."""
         if self.path is not None and self.path != endpoint:
+            return False
+        if self.method is not None and self.method != method:
             return False
         if self.kind in BODY_FAULTS:
             return method == "GET" and endpoint in JSON_ENDPOINTS
@@ -126,6 +130,9 @@ class FaultPlan:
         """Return the first fault matching this request, counting it as used once."""
         for fault in self._faults:
             if not fault.applies_to(method, endpoint):
+                continue
+            if fault.skip > 0:
+                fault.skip -= 1
                 continue
             if fault.remaining is not None:
                 fault.remaining -= 1

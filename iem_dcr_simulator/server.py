@@ -136,6 +136,8 @@ class MeterSimulator:
         count: int | None = None,
         status: int = 500,
         seconds: float | None = None,
+        method: str | None = None,
+        skip: int = 0,
     ) -> None:
         """Make matching meter-API requests misbehave.
 
@@ -143,7 +145,10 @@ class MeterSimulator:
         "transaction" covers v1 and v2), None for all. `count` limits how many
         matching requests are affected, None until clear_faults(). `seconds` bounds a
         HANG, and for REFUSE is how long the listener stays closed (None: until
-        accept_connections() or clear_faults()). REFUSE needs a running event loop.
+        accept_connections() or clear_faults()). `method` ("GET" or "POST") limits
+        the fault to one method; `skip` lets that many matching requests pass
+        first (for example the end the driver sends before every begin). REFUSE
+        needs a running event loop.
         """
         kind = FaultKind(kind)
         if path is not None and path not in METER_ENDPOINTS:
@@ -154,13 +159,25 @@ class MeterSimulator:
             raise ValueError("seconds must be positive")
         if not 200 <= status <= 599:
             raise ValueError("status must be a final HTTP status (200-599)")
+        if method is not None and method not in {"GET", "POST"}:
+            raise ValueError('method must be "GET", "POST" or None')
+        if skip < 0:
+            raise ValueError("skip must not be negative")
         if kind is FaultKind.REFUSE:
-            if path is not None or count is not None:
+            if path is not None or count is not None or method is not None or skip:
                 raise ValueError("refuse affects the listener, not single requests")
             self._refuse_for(seconds)
             return
         self.faults.add(
-            Fault(kind=kind, path=path, remaining=count, status=status, seconds=seconds)
+            Fault(
+                kind=kind,
+                path=path,
+                remaining=count,
+                status=status,
+                seconds=seconds,
+                method=method,
+                skip=skip,
+            )
         )
 
     def clear_faults(self) -> None:

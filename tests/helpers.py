@@ -9,9 +9,15 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
+from custom_components.iem_dcr.const import DOMAIN
 from iem_dcr_simulator import MeterSimulator
+
+UID = "04A1B2C3D4E5F6"
 
 
 async def poll(
@@ -60,3 +66,37 @@ async def sim_control(
         assert response.status == 200, await response.text()
         answer: dict[str, Any] = await response.json()
         return answer
+
+
+def running(sim: MeterSimulator) -> bool:
+    """Tell whether the meter runs a transaction (a call, so mypy does not narrow)."""
+    return sim.state.transaction_active
+
+
+async def start(
+    hass: HomeAssistant, entry: MockConfigEntry, **fields: Any
+) -> dict[str, Any]:
+    data = {
+        "config_entry_id": entry.entry_id,
+        "transaction_id": "tx-1",
+        "identification_type": "ISO14443",
+        "identification_data": UID,
+        **fields,
+    }
+    response = await hass.services.async_call(
+        DOMAIN, "start_transaction", data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return dict(response)
+
+
+async def stop(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    response = await hass.services.async_call(
+        DOMAIN,
+        "stop_transaction",
+        {"config_entry_id": entry.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    return dict(response)

@@ -45,9 +45,8 @@ from custom_components.iem_dcr.ocmf import parse, verify_signature
 from iem_dcr_simulator import MeterSimulator
 
 from .conftest import CI
-from .helpers import poll, posted, state_of
+from .helpers import UID, poll, posted, running, start, state_of, stop
 
-UID = "04A1B2C3D4E5F6"
 SERIAL = "1ISA0200001132"
 PREFIX = "iem_dcr_1isa0200001132"
 
@@ -61,40 +60,6 @@ def ledger_records(hass: HomeAssistant) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text().splitlines() if line]
-
-
-def running(sim: MeterSimulator) -> bool:
-    """Tell whether the meter runs a transaction (a call, so mypy does not narrow)."""
-    return sim.state.transaction_active
-
-
-async def start(
-    hass: HomeAssistant, entry: MockConfigEntry, **fields: Any
-) -> dict[str, Any]:
-    data = {
-        "config_entry_id": entry.entry_id,
-        "transaction_id": "tx-1",
-        "identification_type": "ISO14443",
-        "identification_data": UID,
-        **fields,
-    }
-    response = await hass.services.async_call(
-        DOMAIN, "start_transaction", data, blocking=True, return_response=True
-    )
-    assert response is not None
-    return dict(response)
-
-
-async def stop(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "stop_transaction",
-        {"config_entry_id": entry.entry_id},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return dict(response)
 
 
 async def export(
@@ -714,6 +679,7 @@ async def test_transaction_lost_by_power_failure_is_reported(
     await start(hass, init_integration, transaction_id="tx-2")
     await poll(hass, freezer)
     simulator.state.power_cycle()
-    await poll(hass, freezer)
+    await poll(hass, freezer)  # re-initialises the meter
+    await poll(hass, freezer)  # compares its last tuple with the ledger
     assert "without a new signed tuple" in caplog.text
     assert len(ledger_records(hass)) == 1

@@ -114,7 +114,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: IemDcrConfigEntry) -> bo
 async def _async_reconcile(keeper: TupleKeeper, lock: asyncio.Lock) -> None:
     """Store the meter's last tuple if the ledger lacks it (after start-up)."""
     async with lock:
-        keeper.tuple_expected = True
         try:
             await keeper.async_collect_last(REASON_RECOVERED)
         except (IemDcrError, HomeAssistantError) as err:

@@ -161,7 +161,7 @@ class TransactionManager:
                     "meter_ci": gateway.charge_point_id,
                 },
             )
-        meter = await client.get_meter_value()
+        meter = await self._retry(client.get_meter_value)
         if not meter.healthy:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -203,11 +203,13 @@ class TransactionManager:
         # The reference driver sends one unconditional end before every start. If
         # the meter accepts it, a transaction ran that the last poll did not show:
         # its tuple is kept, where the reference driver dropped it.
-        self._keeper.tuple_expected = True
         try:
             await self._client.end_transaction()
         except IemDcrError:
+            # Refused: nothing ran. Lost answer: the comparison before the begin
+            # finds out.
             return None
+        self._keeper.tuple_expected = True
         return await self._async_read_receipt(REASON_SUPERSEDED)
 
     async def _async_begin(self) -> None:
@@ -238,7 +240,7 @@ class TransactionManager:
         return result
 
     async def _async_stop_locked(self) -> TransactionStopped:
-        meter = await self._client.get_meter_value()
+        meter = await self._retry(self._client.get_meter_value)
         if meter.transaction_active:
             await self._async_end(before_begin=False)
             kept = await self._async_read_receipt(REASON_STOPPED)

@@ -40,12 +40,16 @@ REASON_SUPERSEDED = "superseded"
 REASON_ENDED_EXTERNALLY = "ended_externally"
 REASON_RECOVERED = "recovered"
 REASON_VERIFIED_COPY = "verified_copy"
+REASON_READABLE_COPY = "readable_copy"
 
 # Back-off for writing held tuples to a ledger that refused them.
 WRITE_RETRY_FIRST = 10.0
 WRITE_RETRY_MAX = 300.0
 # How often the meter is asked again for a readable copy of an unreadable tuple.
 UNREADABLE_REREAD_INTERVAL = timedelta(minutes=1)
+# How often the meter's last tuple is compared with the ledger while all looks
+# idle: a transaction another controller runs between two polls shows nowhere else.
+COMPARE_INTERVAL = timedelta(minutes=5)
 
 
 def signal_transaction(entry_id: str) -> str:
@@ -88,11 +92,12 @@ def judge(text: str, public_key: str) -> Judgement:
     try:
         valid = verify_signature(record if record is not None else text, public_key)
     except OcmfError as err:
-        # The key is known, so the signature that cannot be read does not verify.
+        # With a readable record and a known key, a signature that cannot be
+        # read does not verify; without a record there may be no signature.
         return Judgement(
             record=record,
             parse_error=parse_error,
-            signature_valid=False,
+            signature_valid=False if record is not None else None,
             signature_problem=str(err),
         )
     except Exception as err:  # noqa: BLE001 - as above
@@ -157,7 +162,10 @@ class TupleKeeper:
         self._ledger_failing = False
         # Unreadable tuples still waiting for a readable copy or an acknowledgement.
         self._unreadable: dict[int, LedgerEntry] = {}
+        # Acknowledged ones: starts go on, but a readable copy is still welcome.
+        self._awaiting_copy: set[int] = set()
         self._unreadable_reread_at: datetime | None = None
+        self._compare_at: datetime | None = None
         self._collecting = False
 
     # -- state -----------------------------------------------------------------
@@ -254,9 +262,11 @@ class TupleKeeper:
                 _Held(text=text, reason=reason, received_at=received_at), failure
             )
             raise self._write_failed(failure) from err
-        if kept.new and kept.signed.signature_valid is False:
-            # The copy may have been damaged on the way: the meter's may verify.
-            await self._async_seek_verified_copy(text)
+        if kept.new and (
+            kept.signed.parse_error is not None or kept.signed.signature_valid is False
+        ):
+            # The copy may have been damaged on the way: the meter's may be good.
+            return await self._async_seek_better_copy(kept.signed) or kept
         return kept
 
     async def _async_store(self, text: str, reason: str, received_at: datetime) -> Kept:
@@ -344,9 +354,10 @@ class TupleKeeper:
             )
             self._unreadable[entry.sequence] = entry
             self._raise_unreadable_issue(entry)
-        elif self._unreadable:
+        elif self._unreadable or self._awaiting_copy:
             LOGGER.info("A readable copy of the unreadable signed data is stored")
             self._resolve_unreadable()
+            self._awaiting_copy.clear()
         if verdict.signature_valid is False:
             LOGGER.error(
                 "The signature of tuple %s does not verify against the meter's key"
@@ -375,19 +386,38 @@ class TupleKeeper:
                 return ""
         return self._coordinator.public_key.key
 
-    async def _async_seek_verified_copy(self, text: str) -> None:
-        """Read the meter's last tuple once more; keep its copy if that verifies."""
+    async def _async_seek_better_copy(self, damaged: SignedTuple) -> Kept | None:
+        """Read the meter's last tuple once more; keep it if it is a better copy.
+
+        Returns the copy when it is new and readable (for an unreadable tuple) or
+        verifies (for one whose signature did not).
+        """
         try:
             signed = await self._client.get_last_transaction()
         except IemDcrError as err:
             LOGGER.debug("No second copy of the tuple: %s", err)
-            return
-        if signed.text.strip() == text.strip():
-            return
+            return None
+        if signed.text.strip() == damaged.ocmf.strip():
+            return None
+        reason = (
+            REASON_READABLE_COPY
+            if damaged.parse_error is not None
+            else REASON_VERIFIED_COPY
+        )
         try:
-            await self.async_keep(signed.text, REASON_VERIFIED_COPY)
+            copy = await self.async_keep(signed.text, reason)
         except HomeAssistantError as err:
             LOGGER.debug("The second copy could not be kept yet: %s", err)
+            return None
+        better = (
+            copy.signed.parse_error is None
+            if damaged.parse_error is not None
+            else copy.signed.signature_valid is True
+        )
+        if copy.new and better:
+            LOGGER.info("The meter's own copy of the tuple is good; both are kept")
+            return copy
+        return None
 
     # -- a ledger that cannot be written -----------------------------------------
 
@@ -497,7 +527,8 @@ class TupleKeeper:
     async def async_acknowledge_unreadable(self, sequence: int) -> None:
         """Let starts go on: the user has seen this unreadable tuple."""
         await self._resources.acknowledgements.async_add(sequence)
-        self._unreadable.pop(sequence, None)
+        if self._unreadable.pop(sequence, None) is not None:
+            self._awaiting_copy.add(sequence)
         ir.async_delete_issue(self._hass, DOMAIN, self._unreadable_issue_id(sequence))
         LOGGER.info("Unreadable signed data (ledger record %s) acknowledged", sequence)
 
@@ -556,17 +587,21 @@ class TupleKeeper:
         except IemDcrRefusedError as err:
             if not is_refusal(err.status):
                 raise
-            if self.receipt_missing:
+            if self.receipt_missing or self.tuple_expected:
                 LOGGER.warning(
-                    "The meter no longer has the signed data of the transaction it"
-                    " ended (power cycle?); its measurement is lost"
+                    "A transaction ran on the meter but the meter has no signed data"
+                    " of it (power cycle?); its measurement is lost"
                 )
             self.tuple_expected = self.receipt_missing = False
             self._collect_requested = False
             return None
         if reason is None:
             reason = (
-                REASON_RECOVERED if self.receipt_missing else REASON_ENDED_EXTERNALLY
+                REASON_RECOVERED
+                if self.receipt_missing
+                else REASON_READABLE_COPY
+                if self._unreadable or self._awaiting_copy
+                else REASON_ENDED_EXTERNALLY
             )
         if (
             reason == REASON_ENDED_EXTERNALLY
@@ -639,17 +674,22 @@ class TupleKeeper:
         reread = bool(self._unreadable) and (
             self._unreadable_reread_at is None or now >= self._unreadable_reread_at
         )
+        if self._compare_at is None:
+            self._compare_at = now + COMPARE_INTERVAL
+        compare = now >= self._compare_at
         if not (
             self.tuple_expected
             or self.receipt_missing
             or self._collect_requested
             or reread
+            or compare
         ):
             return
         if self._collecting or self._resources.lock.locked():
             return
         if reread:
             self._unreadable_reread_at = now + UNREADABLE_REREAD_INTERVAL
+        self._compare_at = now + COMPARE_INTERVAL
         self._collecting = True
         self._entry.async_create_background_task(
             self._hass, self._async_collect_in_background(), name=f"{DOMAIN} collect"

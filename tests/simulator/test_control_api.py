@@ -162,6 +162,8 @@ async def test_faults_add_list_and_clear(
             "count": 2,
             "status": 503,
             "seconds": None,
+            "method": None,
+            "skip": 0,
         }
     ]
     async with session.get(simulator.url + V1 + "metervalue") as response:
@@ -184,6 +186,10 @@ async def test_faults_add_list_and_clear(
         {"kind": "hang", "path": "nowhere"},
         {"kind": "http_error", "status": "500"},
         {"kind": "hang", "seconds": "1"},
+        {"kind": "hang", "method": "PUT"},
+        {"kind": "hang", "method": 1},
+        {"kind": "hang", "skip": -1},
+        {"kind": "hang", "skip": "1"},
     ],
 )
 async def test_faults_reject_bad_requests(

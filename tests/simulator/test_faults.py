@@ -433,3 +433,35 @@ async def test_signed_data_faults_leave_json_endpoints_alone(
     status, body = await fetch(session, simulator, V1 + "metervalue")
     assert status == 200
     assert json.loads(body)["XT"] is False
+
+
+async def test_method_and_skip_pick_one_request(
+    simulator: MeterSimulator, session: aiohttp.ClientSession
+) -> None:
+    # The second POST /receipt fails, GETs of the same endpoint are left alone.
+    simulator.inject_fault(
+        FaultKind.HTTP_ERROR, path="receipt", method="POST", skip=1, count=1, status=503
+    )
+    assert (await send(session, simulator, V1 + "receipt", {"TX": "E"}))[0] == 428
+    assert (await fetch(session, simulator, V1 + "receipt"))[0] == 428
+    assert (await send(session, simulator, V1 + "receipt", {"TX": "B"}))[0] == 503
+    assert not simulator.state.transaction_active
+    assert simulator.faults.active == []
+    assert (await send(session, simulator, V1 + "receipt", {"TX": "B"}))[0] == 200
+
+
+@pytest.mark.parametrize("arguments", [{"method": "PUT"}, {"skip": -1}])
+async def test_method_and_skip_are_checked(
+    simulator: MeterSimulator, arguments: dict[str, object]
+) -> None:
+    with pytest.raises(ValueError):
+        simulator.inject_fault(FaultKind.HANG, **arguments)  # type: ignore[arg-type]
+    assert simulator.faults.active == []
+
+
+async def test_refusing_connections_takes_no_request_filter(
+    simulator: MeterSimulator,
+) -> None:
+    with pytest.raises(ValueError, match="listener"):
+        simulator.inject_fault(FaultKind.REFUSE, method="GET")
+    assert simulator.listening

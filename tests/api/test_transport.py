@@ -11,12 +11,28 @@ import aiohttp
 import pytest
 
 from custom_components.iem_dcr.api import IemDcrClient, IemDcrConnectionError
-from iem_dcr_simulator import MeterSimulator
+from iem_dcr_simulator import MeterSimulator, Transport
 
 from .reference_sequence import EXPECTED, run_reference_sequence
 from .stdlib_meter import stdlib_meter
 
 REQUESTS_PER_SEQUENCE = len(EXPECTED) + 2  # two steps ask v1, then v2
+
+
+@pytest.mark.parametrize("transport", list(Transport))
+async def test_reference_sequence_in_every_transport_mode(
+    socket_enabled: None, transport: Transport
+) -> None:
+    async with (
+        MeterSimulator(transport=transport) as simulator,
+        IemDcrClient(simulator.host, simulator.port) as client,
+    ):
+        run = await run_reference_sequence(client, simulator)
+
+    assert not run.failed, run.report()
+    assert run.requests == REQUESTS_PER_SEQUENCE
+    # A new connection for every request, even where the server offers to keep one.
+    assert simulator.connections_accepted == REQUESTS_PER_SEQUENCE
 
 
 async def test_reference_sequence_through_stdlib_http_server(

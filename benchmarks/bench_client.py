@@ -1,5 +1,8 @@
 """Time the client against the simulator over loopback: a poll and a full transaction.
 
+The poll is also timed on a kept-alive connection, to show what a new connection
+per request costs.
+
 Run from the repository root:
     ../shared/ci/py314 .venv/bin/python -m benchmarks.bench_client
 """
@@ -28,10 +31,22 @@ def _report(name: str, seconds: list[float]) -> None:
     )
 
 
+async def _pooled_polls(sim: MeterSimulator) -> list[float]:
+    """Time the same GET on one kept-alive connection, which the client never does."""
+    url = f"{sim.url}/counter/v1/ocmf/metervalue"
+    seconds: list[float] = []
+    async with aiohttp.ClientSession() as pooled:
+        for _ in range(POLLS):
+            started = time.perf_counter()
+            async with pooled.get(url) as response:
+                await response.read()
+            seconds.append(time.perf_counter() - started)
+    return seconds
+
+
 async def main() -> None:
     """Measure and print."""
-    async with MeterSimulator() as sim, aiohttp.ClientSession() as session:
-        client = IemDcrClient(sim.host, sim.port, session=session)
+    async with MeterSimulator() as sim, IemDcrClient(sim.host, sim.port) as client:
         await client.set_gateway("EVSEID", "CP-1", "2026-11-26T10:00:00,000+0100")
         key = (await client.get_public_key()).key
 
@@ -41,6 +56,12 @@ async def main() -> None:
             await client.get_meter_value()
             polls.append(time.perf_counter() - started)
         _report("GET /metervalue (poll)", polls)
+        pooled = await _pooled_polls(sim)
+        _report("  same, reused connection (aiohttp)", pooled)
+        print(
+            "  a new connection per request costs "
+            f"{(statistics.median(polls) - statistics.median(pooled)) * 1000:.2f} ms"
+        )
 
         rounds: list[float] = []
         user = UserData(

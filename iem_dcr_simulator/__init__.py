@@ -14,6 +14,7 @@ from .state import (
     MeterState,
     UserIdentification,
 )
+from .transport import Transport
 
 __all__ = [
     "DEFAULT_SERIAL",
@@ -23,5 +24,6 @@ __all__ = [
     "MeterSimulator",
     "MeterState",
     "RecordedRequest",
+    "Transport",
     "UserIdentification",
 ]

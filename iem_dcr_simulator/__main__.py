@@ -9,9 +9,10 @@ from pathlib import Path
 import signal
 from typing import TYPE_CHECKING
 
-from .server import MeterSimulator
+from .server import DEFAULT_BODY_DELAY, DEFAULT_IDLE_TIMEOUT, MeterSimulator
 from .signing import load_or_create_private_key
 from .state import DEFAULT_SERIAL
+from .transport import DESCRIPTIONS, Transport
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -23,6 +24,9 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="python -m iem_dcr_simulator",
         description="Simulated Isabellenhütte IEM-DCR meter: the meter's HTTP API "
         "plus a control API under /_sim/.",
+        epilog="transport modes:\n"
+        + "\n".join(f"  {mode.value:<16} {DESCRIPTIONS[mode]}" for mode in Transport),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--host",
@@ -45,11 +49,47 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--current", type=float, default=0.0, help="DC current in A (negative: export)"
     )
+    parser.add_argument(
+        "--transport",
+        choices=[mode.value for mode in Transport],
+        default=Transport.AIOHTTP.value,
+        metavar="MODE",
+        help="how the meter speaks HTTP (default aiohttp; the modes are listed below)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_positive,
+        default=DEFAULT_IDLE_TIMEOUT,
+        help=f"seconds an idle connection lives in idle_drop (default {DEFAULT_IDLE_TIMEOUT})",
+    )
+    parser.add_argument(
+        "--body-delay",
+        type=_not_negative,
+        default=DEFAULT_BODY_DELAY,
+        help=f"seconds between head and body in slow_body (default {DEFAULT_BODY_DELAY})",
+    )
     return parser.parse_args(argv)
 
 
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _not_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return value
+
+
 def _announce(simulator: MeterSimulator) -> None:
-    print(f"IEM-DCR simulator {simulator.state.serial} listening at {simulator.url}")
+    print(
+        f"IEM-DCR simulator {simulator.state.serial} listening at {simulator.url}"
+        f" (transport {simulator.transport})"
+    )
     print(f"public key {simulator.state.public_key_hex}")
     print(f"control API {simulator.url}/_sim/state")
 
@@ -68,6 +108,9 @@ async def serve(
         port=arguments.port,
         serial=arguments.serial,
         private_key=private_key,
+        transport=arguments.transport,
+        idle_timeout=arguments.idle_timeout,
+        body_delay=arguments.body_delay,
     )
     simulator.state.set_measurements(
         voltage=arguments.voltage, current=arguments.current

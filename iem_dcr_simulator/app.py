@@ -24,7 +24,7 @@ def build_app(simulator: Simulator) -> web.Application:
     app = web.Application(
         middlewares=[
             _connection_tracker(simulator.connections_in_use),
-            meter_middleware(simulator, _is_meter_path),
+            meter_middleware(simulator, is_meter_path),
         ]
     )
     app.add_routes(meter_routes(simulator.state))
@@ -32,7 +32,8 @@ def build_app(simulator: Simulator) -> web.Application:
     return app
 
 
-def _is_meter_path(path: str) -> bool:
+def is_meter_path(path: str) -> bool:
+    """Whether a request path belongs to the meter API (not the control API)."""
     return not path.startswith(CONTROL_PREFIX)
 
 

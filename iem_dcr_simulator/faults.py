@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 from enum import StrEnum
+import threading
 from typing import Any
 
 
@@ -149,6 +150,26 @@ class FaultPlan:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(release.wait(), seconds)
         finally:
+            await self._count_hanging(-1)
+
+    async def hold(self, seconds: float) -> None:
+        """Wait like hang(), but for `seconds` of real time.
+
+        A thread measures the time: a test that freezes the event loop's clock
+        (Home Assistant's do) must not hold an answer forever.
+        """
+        release = self._release
+        elapsed = threading.Event()
+        timer: asyncio.Future[bool] = asyncio.get_running_loop().run_in_executor(
+            None, elapsed.wait, seconds
+        )
+        released: asyncio.Future[bool] = asyncio.ensure_future(release.wait())
+        await self._count_hanging(+1)
+        try:
+            await asyncio.wait([timer, released], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            elapsed.set()  # ends the thread at once
+            released.cancel()
             await self._count_hanging(-1)
 
     async def wait_for_hanging(self, count: int = 1) -> None:

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Self
 
 from aiohttp import web
 
-from .app import build_app
+from .app import build_app, is_meter_path
 from .faults import METER_ENDPOINTS, Fault, FaultKind, FaultPlan
+from .front import Front, FrontSettings
 from .meter_api import RecordedRequest
 from .state import DEFAULT_SERIAL, MeterState
+from .transport import BEHAVIOURS, Transport
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -24,12 +26,18 @@ _LOGGER = logging.getLogger(__name__)
 
 # Handlers finish quickly once hangs are released; this only bounds a stuck stop().
 _SHUTDOWN_TIMEOUT = 2.0
+DEFAULT_IDLE_TIMEOUT = 1.0  # seconds an idle connection lives in IDLE_DROP
+DEFAULT_BODY_DELAY = 0.05  # seconds between head and body in SLOW_BODY
+_LOOPBACK = "127.0.0.1"
 
 
 class MeterSimulator:
     """An IEM-DCR on 127.0.0.1, with faults to inject and knobs to turn.
 
     Use `async with MeterSimulator() as sim:` or call start() and stop().
+    `transport` chooses how it speaks HTTP (see Transport); every mode but
+    `aiohttp` is served by a front that passes requests on to the simulator's
+    application on a second, private loopback port.
     """
 
     def __init__(
@@ -40,17 +48,46 @@ class MeterSimulator:
         serial: str = DEFAULT_SERIAL,
         clock: Callable[[], datetime] | None = None,
         private_key: ec.EllipticCurvePrivateKey | None = None,
+        transport: Transport | str = Transport.AIOHTTP,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        body_delay: float = DEFAULT_BODY_DELAY,
     ) -> None:
-        """Prepare a meter; nothing listens before start()."""
+        """Prepare a meter; nothing listens before start().
+
+        `idle_timeout` is how long IDLE_DROP keeps an idle connection, `body_delay`
+        how long SLOW_BODY holds a body back (release_hangs() sends it at once).
+        Raises ValueError for an unknown transport or a timing out of range.
+        """
+        self.transport = Transport(transport)
+        if not idle_timeout > 0:
+            raise ValueError("idle_timeout must be positive")
+        if not body_delay >= 0:
+            raise ValueError("body_delay must not be negative")
         self.host = host
         self.port = port
         self.state = MeterState(serial=serial, clock=clock, private_key=private_key)
         self.requests: list[RecordedRequest] = []
         self.faults = FaultPlan()
         self.connections_in_use: set[object] = set()
+        self.connections_accepted = 0  # TCP connections accepted on `port`
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
         self._reopen: asyncio.Task[None] | None = None
+        self._backend: asyncio.Server | None = None
+        self._front = (
+            None
+            if self.transport is Transport.AIOHTTP
+            else Front(
+                FrontSettings(
+                    behaviour=BEHAVIOURS[self.transport],
+                    idle_timeout=idle_timeout,
+                    body_delay=body_delay,
+                    is_meter_path=is_meter_path,
+                    count_connection=self._count_connection,
+                ),
+                self.faults,
+            )
+        )
 
     @property
     def url(self) -> str:
@@ -90,9 +127,12 @@ class MeterSimulator:
         await runner.setup()
         self._runner = runner
         try:
+            if self._front is not None:
+                await self._listen_privately()
             await self._listen()
         except BaseException:
             self._runner = None
+            self._close_backend()
             await runner.cleanup()
             raise
 
@@ -105,6 +145,9 @@ class MeterSimulator:
         self.faults.clear()
         self.faults.release_hangs()
         self._close_listener()
+        if self._front is not None:
+            await self._front.close()
+        self._close_backend()
         await runner.cleanup()
 
     async def refuse_connections(self) -> None:
@@ -197,18 +240,48 @@ class MeterSimulator:
     # --- listener ---------------------------------------------------------------------
 
     async def _listen(self) -> None:
-        assert self._runner is not None
-        server = self._runner.server
-        assert server is not None
-        listener = await asyncio.get_running_loop().create_server(
-            server, self.host, self.port, reuse_address=True
-        )
+        if self._front is not None:
+            listener = await asyncio.start_server(
+                self._front.serve, self.host, self.port, reuse_address=True
+            )
+        else:
+            assert self._runner is not None
+            server = self._runner.server
+            assert server is not None
+
+            def counted_connection() -> asyncio.BaseProtocol:
+                self._count_connection()
+                return server()
+
+            listener = await asyncio.get_running_loop().create_server(
+                counted_connection, self.host, self.port, reuse_address=True
+            )
         self._listener = listener
         self.port = listener.sockets[0].getsockname()[1]
         _LOGGER.debug("meter simulator listening on %s", self.url)
 
+    async def _listen_privately(self) -> None:
+        # The application behind the front, on a port of its own.
+        assert self._runner is not None and self._front is not None
+        server = self._runner.server
+        assert server is not None
+        self._backend = await asyncio.get_running_loop().create_server(
+            server, _LOOPBACK, 0
+        )
+        self._front.backend = (_LOOPBACK, self._backend.sockets[0].getsockname()[1])
+
+    def _close_backend(self) -> None:
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+
+    def _count_connection(self) -> None:
+        self.connections_accepted += 1
+
     def _stop_listening(self) -> None:
         self._close_listener()
+        if self._front is not None:
+            self._front.drop_idle()
         # Pooled keep-alive connections must fail too, as they would at a dead meter;
         # a request in progress (such as the control request asking for this) is
         # still answered first.

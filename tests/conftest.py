@@ -77,11 +77,19 @@ def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def simulator(
-    hass: HomeAssistant, socket_enabled: None, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    socket_enabled: None,
+    freezer: FrozenDateTimeFactory,
+    request: pytest.FixtureRequest,
 ) -> AsyncGenerator[MeterSimulator]:
-    """Run a simulated meter on 127.0.0.1 whose clock follows the test's clock."""
+    """Run a simulated meter on 127.0.0.1 whose clock follows the test's clock.
+
+    `@pytest.mark.simulator_config(transport=...)` passes keyword arguments on.
+    """
     freezer.move_to(START)
-    sim = MeterSimulator(clock=dt_util.utcnow, private_key=METER_KEY)
+    marker = request.node.get_closest_marker("simulator_config")
+    settings = marker.kwargs if marker else {}
+    sim = MeterSimulator(clock=dt_util.utcnow, private_key=METER_KEY, **settings)
     await sim.start()
     yield sim
     sim.release_hangs()

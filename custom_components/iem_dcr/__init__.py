@@ -10,7 +10,6 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import IemDcrClient, IemDcrError
@@ -75,12 +74,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: IemDcrConfigEntry) -> bo
                 "error": str(err),
             },
         ) from err
+    # The client's own session: Home Assistant's shared one pools connections,
+    # and the meter gets a new connection for every request.
     client = IemDcrClient(
-        settings.host,
-        settings.port,
-        session=async_get_clientsession(hass),
-        request_timeout=settings.request_timeout,
+        settings.host, settings.port, request_timeout=settings.request_timeout
     )
+    entry.async_on_unload(client.close)
     coordinator = IemDcrCoordinator(hass, entry, client, settings, resources.lock)
     try:
         await coordinator.async_handshake()

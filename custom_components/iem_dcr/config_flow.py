@@ -12,7 +12,6 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import callback
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -135,14 +134,11 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_probe(self, host: str, port: int) -> tuple[str, Gateway]:
         """Ask the meter who it is; raises the client's errors."""
-        client = IemDcrClient(
-            host,
-            port,
-            session=async_get_clientsession(self.hass),
-            request_timeout=CONFIG_FLOW_TIMEOUT,
-        )
-        gateway = await client.get_gateway()
-        meter = await client.get_meter_value()
+        async with IemDcrClient(
+            host, port, request_timeout=CONFIG_FLOW_TIMEOUT
+        ) as client:
+            gateway = await client.get_gateway()
+            meter = await client.get_meter_value()
         return meter.meter_serial, gateway
 
     async def _async_probe_errors(self, user_input: dict[str, Any]) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Fixtures for the client tests: a real HTTP session and the simulated meter."""
+"""Fixtures for the client tests: the simulated meter and clients pointed at it."""
 
 from __future__ import annotations
 
@@ -7,18 +7,18 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from custom_components.iem_dcr.api import IemDcrClient
+from custom_components.iem_dcr.api import IemDcrClient, create_session
 from iem_dcr_simulator import MeterSimulator
 
 
 @pytest.fixture
 async def session(socket_enabled: None) -> AsyncIterator[aiohttp.ClientSession]:
-    """Give each test its own aiohttp session; the client never closes it.
+    """Give a test a session to inject, as create_session() makes them.
 
     Socket use is switched on for its tests; the plugin still only lets them
     connect to 127.0.0.1.
     """
-    async with aiohttp.ClientSession() as client_session:
+    async with create_session() as client_session:
         yield client_session
 
 
@@ -30,6 +30,7 @@ async def simulator(socket_enabled: None) -> AsyncIterator[MeterSimulator]:
 
 
 @pytest.fixture
-def client(simulator: MeterSimulator, session: aiohttp.ClientSession) -> IemDcrClient:
-    """Point the client under test at the simulator."""
-    return IemDcrClient(simulator.host, simulator.port, session=session)
+async def client(simulator: MeterSimulator) -> AsyncIterator[IemDcrClient]:
+    """Point the client under test at the simulator, with a session of its own."""
+    async with IemDcrClient(simulator.host, simulator.port) as meter_client:
+        yield meter_client

@@ -17,6 +17,7 @@ from custom_components.iem_dcr.api import (
     IemDcrRefusedError,
     TimeStatus,
     UserData,
+    create_session,
     format_meter_time,
 )
 from iem_dcr_simulator import FaultKind, MeterSimulator
@@ -424,16 +425,44 @@ async def test_last_transaction_does_not_fall_back_on_connection_errors(
     assert paths == {f"{V1}/transaction"}
 
 
-async def test_client_leaves_the_session_open(
-    client: IemDcrClient, session: aiohttp.ClientSession
+async def test_client_leaves_an_injected_session_open(
+    simulator: MeterSimulator, session: aiohttp.ClientSession
 ) -> None:
+    client = IemDcrClient(simulator.host, simulator.port, session=session)
     await client.get_meter_value()
+    await client.close()
 
     assert not session.closed
+    with pytest.raises(IemDcrConnectionError, match="session is closed"):
+        await client.get_meter_value()
+
+
+async def test_client_closes_its_own_session(simulator: MeterSimulator) -> None:
+    async with IemDcrClient(simulator.host, simulator.port) as client:
+        await client.get_meter_value()
+    await client.close()  # a second close is harmless
+
+    with pytest.raises(IemDcrConnectionError, match="session is closed"):
+        await client.get_meter_value()
+    assert len(simulator.requests) == 1
+
+
+async def test_client_closed_before_any_request(socket_enabled: None) -> None:
+    client = IemDcrClient("127.0.0.1", 9)
+    await client.close()
+
+    with pytest.raises(IemDcrConnectionError, match="session is closed"):
+        await client.get_meter_value()
+
+
+async def test_a_pooling_session_is_refused(socket_enabled: None) -> None:
+    async with aiohttp.ClientSession() as pooling:
+        with pytest.raises(ValueError, match="pools connections"):
+            IemDcrClient("127.0.0.1", session=pooling)
 
 
 async def test_closed_session_is_a_connection_error(socket_enabled: None) -> None:
-    session = aiohttp.ClientSession()
+    session = create_session()
     await session.close()
     client = IemDcrClient("127.0.0.1", 9, session=session)
 

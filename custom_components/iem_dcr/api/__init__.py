@@ -6,7 +6,7 @@ without Home Assistant.
 
 from __future__ import annotations
 
-from .client import IemDcrClient
+from .client import IemDcrClient, create_session
 from .errors import (
     IemDcrConnectionError,
     IemDcrError,
@@ -39,6 +39,7 @@ __all__ = [
     "SignedData",
     "TimeStatus",
     "UserData",
+    "create_session",
     "format_meter_time",
     "parse_meter_time",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import aiohttp
 
@@ -26,6 +26,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from .meter_time import MeterTime
 
 _LOGGER = logging.getLogger(__name__)
@@ -33,21 +35,40 @@ _LOGGER = logging.getLogger(__name__)
 _V1 = "/counter/v1/ocmf"
 _V2 = "/counter/v2/ocmf"
 
-# The manufacturer's driver sends this header on GET as well, and a fresh
-# connection per request (CURLOPT_FORBID_REUSE); the meter's small HTTP server is
-# only known to work that way, and a pooled connection the meter has dropped
-# would otherwise surface as a spurious connection error.
+# The manufacturer's driver sends Content-Type on GET as well. "Connection: close"
+# tells the meter that the connection ends with its answer, which it does anyway
+# (see create_session).
 _HEADERS = {"Content-Type": "application/json", "Connection": "close"}
+
+
+def create_session() -> aiohttp.ClientSession:
+    """Return a session that opens a new connection for every request, and never resends.
+
+    The manufacturer's driver does the same (libcurl with CURLOPT_FORBID_REUSE), and
+    the meter's HTTP server is only known to work that way. A pooled connection
+    breaks at servers that close after an answer without saying so (RFC 9112 allows
+    it after a request that says "Connection: close") or that drop idle
+    connections: the next request goes out on a dead socket. aiohttp resends a
+    GET, once, whose connection dropped before the answer; that is switched off,
+    as aiohttp's own test client does, so that every request reaches the meter at
+    most once and only the caller, which knows what a repeat means, repeats one.
+    """
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
+    session._retry_connection = False
+    return session
 
 
 class IemDcrClient:
     """One coroutine per endpoint of one meter.
 
-    The aiohttp session is injected and never closed here. Every request has a
-    total timeout: the manufacturer's driver has none and hangs forever on a
-    meter that accepts a connection but never answers (bug B6). The client never
-    retries; note that aiohttp itself resends a GET once when the connection
-    drops before the answer (safe: every GET here only reads).
+    Every request goes out on a new connection that is closed after its answer,
+    and is sent once: the client never retries and neither does its HTTP layer.
+    Without a `session` the client makes its own (create_session) on first use;
+    close() closes it. An injected session must not pool connections
+    (`aiohttp.TCPConnector(force_close=True)`, refused otherwise) and is never
+    closed here; only one from create_session() also never resends a GET. Every
+    request has a total timeout: the manufacturer's driver has none and hangs
+    forever on a meter that accepts a connection but never answers (bug B6).
     """
 
     def __init__(
@@ -55,18 +76,51 @@ class IemDcrClient:
         host: str,
         port: int = 80,
         *,
-        session: aiohttp.ClientSession,
+        session: aiohttp.ClientSession | None = None,
         request_timeout: float = 5.0,
     ) -> None:
-        """Store where the meter is; no I/O happens here."""
+        """Store where the meter is; no I/O happens here.
+
+        Raises ValueError for an injected session that pools connections.
+        """
+        if session is not None and _pools_connections(session):
+            raise ValueError(
+                "the session pools connections; use create_session() or a "
+                "TCPConnector(force_close=True)"
+            )
         self.host = host
         self.port = port
         self._session = session
+        self._owns_session = session is None
+        self._closed = False
         self._request_timeout = request_timeout
         # An IPv6 literal needs brackets in a URL.
         url_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
         self._origin = f"http://{url_host}:{port}"
         self.base_url = f"{self._origin}{_V1}"
+
+    async def __aenter__(self) -> Self:
+        """Use the client in `async with`; close() runs at the end."""
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the client's own session."""
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the session the client made; later requests fail at once.
+
+        An injected session stays open: it belongs to whoever passed it in.
+        """
+        self._closed = True
+        session, self._session = self._session, None
+        if self._owns_session and session is not None:
+            await session.close()
 
     async def get_gateway(self) -> Gateway:
         """Read CT/CI; both are empty after a power cycle."""
@@ -171,12 +225,10 @@ class IemDcrClient:
         self, method: str, endpoint: str, path: str, payload: bytes | None = None
     ) -> str:
         """Send one request and return the body of a 200 answer as text."""
-        if self._session.closed:
-            # aiohttp raises RuntimeError here; during shutdown that is no bug of ours.
-            raise IemDcrConnectionError(f"{endpoint}: the HTTP session is closed")
+        session = self._session_for(endpoint)
         try:
             async with asyncio.timeout(self._request_timeout):
-                async with self._session.request(
+                async with session.request(
                     method,
                     f"{self._origin}{path}",
                     data=payload,
@@ -205,3 +257,17 @@ class IemDcrClient:
             raise IemDcrResponseError(
                 f"body is not UTF-8: {err}", endpoint=endpoint
             ) from None
+
+    def _session_for(self, endpoint: str) -> aiohttp.ClientSession:
+        if self._closed or (self._session is not None and self._session.closed):
+            # aiohttp raises RuntimeError here; during shutdown that is no bug of ours.
+            raise IemDcrConnectionError(f"{endpoint}: the HTTP session is closed")
+        if self._session is None:
+            self._session = create_session()
+        return self._session
+
+
+def _pools_connections(session: aiohttp.ClientSession) -> bool:
+    # A closed session has no connector; its requests fail with a clear error.
+    connector = session.connector
+    return connector is not None and not connector.force_close

@@ -362,6 +362,16 @@ class TransactionManager:
                 translation_key="unreadable_signed_data",
                 translation_placeholders={"error": str(err)},
             ) from err
+        pagination = record.payload.pagination
+        if pagination is None or record.payload.pagination_number is None:
+            # The ledger keys every tuple by its pagination.
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="unreadable_signed_data",
+                translation_placeholders={
+                    "error": "payload PG (pagination) is missing or invalid"
+                },
+            )
         public_key = await self._async_public_key()
         signature_valid: bool | None = None
         if public_key:
@@ -380,7 +390,7 @@ class TransactionManager:
             result = await self._hass.async_add_executor_job(
                 lambda: self._ledger.append(
                     meter_serial=described.meter_serial,
-                    pagination=described.pagination,
+                    pagination=pagination,
                     ocmf=record.text,
                     public_key=public_key,
                     signature_valid=signature_valid,

@@ -75,7 +75,7 @@ def test_every_payload_field() -> None:
         MF="FW1",
         IS=False,
         IL="VERIFIED",
-        IF=["RFID_PLAIN", "OCPP_RS_TLS"],
+        IF=["RFID_PLAIN", "OCPP_RS_TLS", 7],
         IT="ISO14443",
         ID="04A1B2C3D4E5F6",
         TT="0,30 EUR/kWh",
@@ -96,7 +96,7 @@ def test_every_payload_field() -> None:
     assert (payload.meter_serial, payload.meter_firmware) == ("MS1", "FW1")
     assert payload.identification_status is False
     assert payload.identification_level == "VERIFIED"
-    assert payload.identification_flags == ("RFID_PLAIN", "OCPP_RS_TLS")
+    assert payload.identification_flags == ("RFID_PLAIN", "OCPP_RS_TLS", "7")
     assert payload.identification_type == "ISO14443"
     assert payload.identification_data == "04A1B2C3D4E5F6"
     assert payload.tariff_text == "0,30 EUR/kWh"

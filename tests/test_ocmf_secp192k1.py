@@ -21,7 +21,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.iem_dcr.ocmf import OcmfError, parse, verify_signature
+from custom_components.iem_dcr.ocmf import (
+    OcmfError,
+    TransparencyEntry,
+    parse,
+    transparency_xml,
+    verify_signature,
+)
 from custom_components.iem_dcr.ocmf.weierstrass import (
     SECP192K1 as VERIFIER_CURVE,
     WeierstrassCurve,
@@ -220,3 +226,30 @@ def test_any_flipped_signature_bit_fails(byte: int, bit: int) -> None:
     section["SD"] = encode_signature(r, s, size, "der").hex()
     text = SIGNED_K1.text.rsplit("|", 1)[0] + "|" + json.dumps(section)
     assert verify_signature(text, SIGNED_K1.key_hex) is False
+
+
+def test_a_compressed_x_on_no_point_is_refused() -> None:
+    signed = sign("ECDSA-secp192k1-SHA256")
+    p = SECP192K1.p
+    # Euler's criterion: x^3 + 3 is no square, so no point has this x.
+    x = next(x for x in range(1, 100) if pow(x**3 + 3, (p - 1) // 2, p) == p - 1)
+    with pytest.raises(OcmfError, match="neither a DER SubjectPublicKeyInfo"):
+        verify_signature(signed.text, "03" + x.to_bytes(24).hex())
+
+
+def test_a_sum_at_infinity_does_not_verify() -> None:
+    # With the generator as key, u1*G + u2*G = O when e + r = 0 (mod n).
+    digest = hashlib.sha256(b"x").digest()
+    n = SECP192K1.n
+    e = int.from_bytes(digest) >> (256 - n.bit_length())
+    generator = (SECP192K1.gx, SECP192K1.gy)
+    assert VERIFIER_CURVE.verify(generator, (-e) % n, 12345, digest) is False
+
+
+def test_raw_secp192k1_key_is_exported_as_der() -> None:
+    signed = sign("ECDSA-secp192k1-SHA256")
+    raw = key_forms(signed.private_key)["raw_xy"]
+    xml = transparency_xml([TransparencyEntry(signed.text, raw)])
+    key = xml.split('<publicKey encoding="hex">')[1].split("<")[0]
+    assert bytes.fromhex(key) == signed.private_key.der()
+    assert verify_signature(signed.text, key) is True

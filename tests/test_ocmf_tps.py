@@ -223,3 +223,9 @@ def test_simulator_records_made_with_the_knob(
             assert not result.compatible
     section = json.loads(records[0].rsplit("|", 1)[1])
     assert section["SD"].startswith("30440220")  # still the meter's own encoding
+
+
+def test_one_byte_integers_are_fine() -> None:
+    blob = encode_signature(5, 7, 1, "fixed_width_der")
+    assert blob == bytes.fromhex("3006020105020107")
+    assert tps_compatibility(f'OCMF|{PAYLOAD}|{{"SD":"{blob.hex()}"}}').compatible

@@ -24,6 +24,7 @@ from custom_components.iem_dcr.ocmf import (
     transparency_xml,
     verify_signature,
 )
+from custom_components.iem_dcr.ocmf.transparency import _replace_signature_data
 from tests.test_ocmf_samples import BY_NUMBER, SAMPLES, Sample
 from tests.test_ocmf_verify import PAYLOAD, key_forms, sign
 
@@ -386,3 +387,16 @@ def test_canonical_signature_replaces_the_sd_that_counts() -> None:
     )
     assert first == ("SD", "00")
     assert second[1] == encode_dss_signature(signed.r, signed.s).hex().upper()
+
+
+@pytest.mark.parametrize(
+    ("section", "expected"),
+    [
+        ('{"SA":"x"}', '{"SA":"x"}'),  # no SD: unchanged
+        ('{"SD": 3044 , "SA":"x"}', '{"SD": "AB" , "SA":"x"}'),
+        ('{"X":{"SD":"1"},"SD":"2"}', '{"X":{"SD":"1"},"SD":"AB"}'),
+        ('{"X":["SD",":","3"],"SD":"2"}', '{"X":["SD",":","3"],"SD":"AB"}'),
+    ],
+)
+def test_only_the_top_level_sd_is_replaced(section: str, expected: str) -> None:
+    assert _replace_signature_data(section, "AB") == expected

@@ -412,7 +412,24 @@ def test_unreadable_signature_encoding_cannot_check(
 def test_malformed_signature_bytes_do_not_match() -> None:
     signed = sign()
     sd = json.loads(signed.text.rsplit("|", 1)[1])["SD"]
-    for bad in ["", "00", "3000", sd + "00", "30" + sd[2:-2], "31" + sd[2:], "00" * 64]:
+    malformed_der = [
+        "30020200",  # an INTEGER without content
+        "300402010102",  # the second INTEGER has no length
+        "30050201010205",  # the second INTEGER is longer than the rest
+        "300702010102010100",  # a byte after the two INTEGERs
+        "3083000006020101020101",  # a length of three bytes
+        "30020281",  # a long-form length without its bytes
+    ]
+    for bad in [
+        "",
+        "00",
+        "3000",
+        sd + "00",
+        "30" + sd[2:-2],
+        "31" + sd[2:],
+        "00" * 64,
+        *malformed_der,
+    ]:
         text = signed.text.replace(sd, bad)
         assert verify_signature(text, signed.key_hex) is False, bad
 
@@ -523,3 +540,10 @@ def test_only_an_unreadable_signature_section_cannot_check(
         expected = re.escape(fragment or "signature algorithm '1'")
         with pytest.raises(OcmfError, match=expected):
             verify_signature(subject, signed.key_hex)
+
+
+def test_a_payload_that_is_not_unicode_cannot_be_checked() -> None:
+    signed = sign()
+    record = replace(parse(signed.text), payload_text='{"PG":"\ud800"}')
+    with pytest.raises(OcmfError, match="payload is not valid Unicode"):
+        verify_signature(record, signed.key_hex)

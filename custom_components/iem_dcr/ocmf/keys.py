@@ -317,11 +317,8 @@ def _length(blob: bytes, position: int) -> tuple[int, int] | None:
 
 
 def _der(tag: int, content: bytes) -> bytes:
-    length = len(content)
-    if length < 0x80:
-        return bytes([tag, length]) + content
-    size = (length.bit_length() + 7) // 8
-    return bytes([tag, 0x80 | size]) + length.to_bytes(size) + content
+    # Short-form length: every structure built here is below 128 bytes.
+    return bytes([tag, len(content)]) + content
 
 
 def _der_content(data: bytes, tag: int) -> bytes | None:

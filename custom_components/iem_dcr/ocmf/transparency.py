@@ -43,7 +43,7 @@ _HEX = re.compile(r"[0-9A-Fa-f]+")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
 # JSON tokens of a signature section: strings, structure, and the rest.
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^"{}\[\]:,]+')
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|\s+|[^"{}\[\]:,\s]+')
 
 
 @dataclass(frozen=True)
@@ -178,15 +178,17 @@ def _with_canonical_signature(
     else:
         data = blob.hex().upper()
     signature_text = _replace_signature_data(sections.signature_text, data)
-    if signature_text is None:
-        return sections.text
     parts = sections.text.split("|")
     parts[2] = signature_text
     return "|".join(parts)
 
 
-def _replace_signature_data(text: str, data: str) -> str | None:
-    """Put `data` in place of the (last) top-level `SD` string; None if there is none."""
+def _replace_signature_data(text: str, data: str) -> str:
+    """Put `data` in place of the value of the (last) top-level `SD` key.
+
+    Everything else in the section stays as written; without an `SD` key at
+    the top level, the section comes back unchanged.
+    """
     span: tuple[int, int] | None = None
     depth = 0
     tokens = [match for match in _JSON_TOKEN.finditer(text) if match.group().strip()]
@@ -201,12 +203,12 @@ def _replace_signature_data(text: str, data: str) -> str | None:
             and value.startswith('"')
             and index + 2 < len(tokens)
             and tokens[index + 1].group() == ":"
-            and tokens[index + 2].group().startswith('"')
+            and tokens[index + 2].group() not in "{}[]:,"
             and json.loads(value) == "SD"
         ):
             span = tokens[index + 2].span()
     if span is None:
-        return None
+        return text
     return text[: span[0]] + json.dumps(data) + text[span[1] :]
 
 

@@ -40,17 +40,19 @@ class WeierstrassCurve:
         return (y * y - (x * x * x + self.a * x + self.b)) % p == 0
 
     def y_for(self, x: int, odd: bool) -> int | None:
-        """Return the y with the given parity for x, or None if x is on no point."""
+        """Return the y with the given parity for x, or None if x is on no point.
+
+        The square root is taken as a power, which needs p = 3 (mod 4), as for
+        secp192k1. No point has y = 0 on a curve of odd prime order.
+        """
         p = self.p
-        if not 0 <= x < p or p % 4 != 3:  # the square root below needs p = 3 mod 4
+        if not 0 <= x < p:
             return None
         right = (x * x * x + self.a * x + self.b) % p
         y = pow(right, (p + 1) // 4, p)
         if y * y % p != right:
             return None
-        if (y & 1) != odd:
-            y = p - y
-        return y if y < p else None
+        return p - y if (y & 1) != odd else y
 
     def verify(self, point: tuple[int, int], r: int, s: int, digest: bytes) -> bool:
         """Check an ECDSA signature (r, s) of `digest` by the key `point` (SEC 1 4.1.4)."""

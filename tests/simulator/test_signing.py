@@ -203,7 +203,7 @@ def test_meter_signs_the_next_records_with_a_shape(clock: FakeClock) -> None:
     for _ in range(3):
         meter.begin_transaction()
         meter.end_transaction()
-    assert meter.signature_shape is SignatureShape.NEITHER
+    assert (meter.signature_shape, meter.signature_shape_count) == ("neither", None)
     meter.shape_signatures(SignatureShape.ANY, count=5)
     assert meter.signature_shape_count is None
 

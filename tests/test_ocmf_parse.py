@@ -431,7 +431,7 @@ def finding(record: OcmfRecord, code: str) -> OcmfFinding:
             'OCMF|{"PG":"T1","RD":[]}|{"SD":"00","SD":"01"}',
             "duplicate_key",
             "signature: key 'SD' appears twice",
-            True,
+            False,
         ),
         (
             'OCMF|{"PG":"T1","RD":[{"RV":0100.000}]}|{}',

@@ -167,7 +167,12 @@ def _curve_mismatch(key_curve: str, curve: Curve) -> OcmfError:
 
 
 def _pure_python_spki_point(data: bytes, curve_name: str) -> bytes | None:
-    """Return the point of an SPKI on a curve OpenSSL lacks, None if it is not one."""
+    """Return the point of an SPKI on a curve OpenSSL lacks, None if it is not one.
+
+    An SPKI that names the curve but holds no proper BIT STRING gives b"",
+    which is no point: it must not be handed to OpenSSL, whose versions
+    differ in what they say about a curve they lack.
+    """
     algorithm = _der(
         _SEQUENCE,
         _der(_OBJECT_IDENTIFIER, _EC_PUBLIC_KEY_OID)
@@ -178,7 +183,7 @@ def _pure_python_spki_point(data: bytes, curve_name: str) -> bytes | None:
         return None
     bits = _der_content(content[len(algorithm) :], _BIT_STRING)
     if bits is None or bits[:1] != b"\x00":
-        return None
+        return b""
     return bits[1:]
 
 

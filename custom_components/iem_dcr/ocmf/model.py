@@ -54,8 +54,8 @@ class OcmfFinding:
 class OcmfReading:
     """One entry of `RD`, with the fields it inherits from earlier readings.
 
-    `time_text` is `TM` as written; `time` and `time_status` are None when
-    that text (or its status letter) cannot be read.
+    `time_text` is `TM` as written; `time` is None when that text cannot be
+    read as a time, `time_status` when its status letter is missing or unknown.
     """
 
     time: datetime | None

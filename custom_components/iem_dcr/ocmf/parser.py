@@ -194,15 +194,12 @@ class _Reader:
 
     def _deviation(self, where: str, deviation: JsonDeviation) -> None:
         place = f"{where} {deviation.path}" if deviation.path else where
-        if deviation.code == DUPLICATE_KEY:
-            # Two values under one key: a reader may show another than a verifier.
-            self.finding(
-                "duplicate_key", f"{place}: {deviation.detail}", affects_billing=True
-            )
-        else:
-            self.finding(
-                deviation.code, f"{place}: {deviation.detail}", affects_billing=False
-            )
+        # Two values under one signed key: a reader may show another than a
+        # verifier. In the unsigned signature section it only names the SD used.
+        ambiguous = deviation.code == DUPLICATE_KEY and where == "payload"
+        self.finding(
+            deviation.code, f"{place}: {deviation.detail}", affects_billing=ambiguous
+        )
 
     # --- payload --------------------------------------------------------------
 

@@ -15,8 +15,9 @@ would refuse although it verifies here is flagged, with the reason:
 - a key written twice at the top of the payload (Gson reads it into a map
   that refuses duplicates).
 
-The export can rewrite the signature section of the first two kinds as
-canonical DER of the same r and s (see `transparency_xml`).
+The export can rewrite the signature section of a record with a superfluous
+INTEGER byte or a raw r||s signature as canonical DER of the same r and s
+(see `transparency_xml`); it always writes the key as DER.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 import re
 
 from .curves import curve_for_algorithm
-from .errors import OcmfError
+from .errors import OcmfError, quoted
 from .json_reader import DUPLICATE_KEY as _JSON_DUPLICATE_KEY, read_json
 from .keys import KeyForm, SignatureValue, load_public_key, signature_value
 from .model import OcmfRecord
@@ -98,7 +99,6 @@ def tps_compatibility(
 def _payload_issues(record: OcmfRecord) -> list[TpsIssue]:
     issues = []
     version = record.payload.format_version
-    readable = version is not None and _VERSION.fullmatch(version.rstrip(" \t"))
     if version is None:
         issues.append(
             TpsIssue(
@@ -107,15 +107,15 @@ def _payload_issues(record: OcmfRecord) -> list[TpsIssue]:
                 "Transparenzsoftware 1.4.1 requires",
             )
         )
-    elif (
-        not readable
-        or not _OLDEST_READABLE_VERSION <= float(version) <= _NEWEST_READABLE_VERSION
+    elif not (
+        _VERSION.fullmatch(version.rstrip(" \t"))
+        and _OLDEST_READABLE_VERSION <= float(version) <= _NEWEST_READABLE_VERSION
     ):
         issues.append(
             TpsIssue(
                 FORMAT_VERSION,
-                "the Transparenzsoftware 1.4.1 reads format versions (FV) 0.1 to "
-                "1.3 only",
+                f"the format version (FV) {quoted(version)} is not one the "
+                "Transparenzsoftware 1.4.1 reads (0.1 to 1.3)",
             )
         )
     _, deviations = read_json(record.payload_text)

@@ -737,8 +737,12 @@ def test_deep_nesting_is_rejected() -> None:
     deep = "[" * 100_000 + "]" * 100_000
     with pytest.raises(OcmfError, match="nested too deeply"):
         parse(record_text(f'{{"PG":"T1","XA":{deep},"RD":[]}}'))
-    with pytest.raises(OcmfError, match="nested too deeply"):
+    with pytest.raises(OcmfError, match="signature section is nested too deeply"):
         parse_signature(f'{{"SD":"00","XA":{deep}}}')
+    # A payload object is there: the record is read, its signature is not.
+    record = parse(record_text(payload_with(), f'{{"SD":"00","XA":{deep}}}'))
+    assert record.signature is None
+    assert "signature section is nested too deeply" in str(record.findings)
 
 
 def test_huge_numbers() -> None:

@@ -121,17 +121,22 @@ def parse(text: str) -> OcmfRecord:
             affects_billing=False,
         )
     try:
-        data = reader.json_object(sections.payload_text, "payload")
-        payload = reader.payload(data)
-        signature: OcmfSignature | None = None
-        try:
-            signature = reader.signature(
-                reader.json_object(sections.signature_text, "signature")
-            )
-        except OcmfError as err:
-            reader.finding("signature_unreadable", str(err), affects_billing=False)
+        payload = reader.payload(reader.json_object(sections.payload_text, "payload"))
     except RecursionError:
-        raise OcmfError("record is nested too deeply") from None
+        raise OcmfError("payload section is nested too deeply") from None
+    signature: OcmfSignature | None = None
+    try:
+        signature = reader.signature(
+            reader.json_object(sections.signature_text, "signature")
+        )
+    except OcmfError as err:
+        reader.finding("signature_unreadable", str(err), affects_billing=False)
+    except RecursionError:
+        reader.finding(
+            "signature_unreadable",
+            "signature section is nested too deeply",
+            affects_billing=False,
+        )
     return OcmfRecord(
         text=sections.text,
         payload_text=sections.payload_text,

@@ -1,5 +1,10 @@
 """Time parsing and verifying the real IEM-DCR record (sample 4 of ocmf-samples.txt).
 
+Also: the lenient parser's slow path (a number written with a leading zero),
+the Transparenzsoftware compatibility check, a canonical-DER export and the
+pure-Python secp192k1 verification (sample 10's payload is P-192; the
+secp192k1 record is the HTB begin record of the Transparenzsoftware's tests).
+
 Run from the repository root:
     ../shared/ci/py314 .venv/bin/python -m benchmarks.bench_ocmf [iterations]
 """
@@ -15,9 +20,11 @@ from custom_components.iem_dcr.ocmf import (
     TransparencyEntry,
     eichrecht_issues,
     parse,
+    tps_compatibility,
     transparency_xml,
     verify_signature,
 )
+from tests.ocmf_vectors import HTB_BEGIN, HTB_KEY
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared/data/ocmf-samples.txt"
 SAMPLE = 4
@@ -48,16 +55,25 @@ def main() -> None:
     text, key = sample(SAMPLE)
     record = parse(text)
     entry = TransparencyEntry(text, key, "1")
+    lenient = text.replace('"RV":"00000446.540"', '"RV":00000446.540', 1)
+    ebz_text, ebz_key = sample(10)
+    ebz = TransparencyEntry(ebz_text, ebz_key)
     steps: dict[str, Callable[[], object]] = {
         "parse": lambda: parse(text),
+        "parse (leading zero: slow path)": lambda: parse(lenient),
         "verify (parsed record)": lambda: verify_signature(record, key),
         "verify (text)": lambda: verify_signature(text, key),
+        "verify secp192k1 (pure Python)": lambda: verify_signature(HTB_BEGIN, HTB_KEY),
         "eichrecht_issues": lambda: eichrecht_issues(record),
+        "tps_compatibility": lambda: tps_compatibility(record, key),
         "transparency_xml (1 entry)": lambda: transparency_xml([entry]),
+        "transparency_xml canonical (eBZ)": lambda: transparency_xml(
+            [ebz], canonical_signatures=True
+        ),
     }
     print(f"sample {SAMPLE} ({len(text)} characters), {iterations} iterations")
     for name, action in steps.items():
-        print(f"  {name:28} {per_call(action, iterations):9.1f} µs per record")
+        print(f"  {name:34} {per_call(action, iterations):9.1f} µs per record")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ independently.
 from .faults import FaultKind
 from .meter_api import RecordedRequest
 from .server import MeterSimulator
+from .signing import SignatureShape
 from .state import (
     DEFAULT_SERIAL,
     HEALTHY_ERROR_CODE,
@@ -24,6 +25,7 @@ __all__ = [
     "MeterSimulator",
     "MeterState",
     "RecordedRequest",
+    "SignatureShape",
     "Transport",
     "UserIdentification",
 ]

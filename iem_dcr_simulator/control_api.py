@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .faults import Fault, FaultKind, FaultPlan
 from .meter_api import RecordedRequest
+from .signing import SignatureShape
 from .state import MeterRefusedError, MeterState
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def control_routes(control: SimulatorControl) -> list[web.RouteDef]:
         web.delete(CONTROL_PREFIX + "faults", sim.clear_faults),
         web.post(CONTROL_PREFIX + "release", sim.release),
         web.post(CONTROL_PREFIX + "end_transaction", sim.end_transaction),
+        web.post(CONTROL_PREFIX + "signature_shape", sim.signature_shape),
     ]
 
 
@@ -138,6 +140,21 @@ class _ControlRoutes:
         self._control.release_hangs()
         return web.json_response(self._state_document())
 
+    async def signature_shape(self, request: web.Request) -> web.Response:
+        document = await _control_object(request)
+        shape = document.get("shape")
+        if not isinstance(shape, str) or shape not in set(SignatureShape):
+            return _control_error(
+                _ControlError(f'"shape" must be one of {", ".join(SignatureShape)}')
+            )
+        count = document.get("count", 1)
+        if count is not None and (type(count) is not int or count < 1):
+            return _control_error(
+                _ControlError('"count" must be a positive integer or null')
+            )
+        self._control.state.shape_signatures(shape, count)
+        return web.json_response(self._state_document())
+
     async def end_transaction(self, request: web.Request) -> web.Response:
         try:
             record = self._control.state.end_transaction_externally()
@@ -181,6 +198,10 @@ class _ControlRoutes:
                 "tariff_text": user.tariff_text,
             },
             "public_key": state.public_key_hex,
+            "signature_shape": {
+                "shape": str(state.signature_shape),
+                "count": state.signature_shape_count,
+            },
             "listening": self._control.listening,
             "faults": [
                 {

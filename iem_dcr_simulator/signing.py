@@ -4,10 +4,17 @@ The IEM-DCR writes its ECDSA signature as DER with both INTEGERs fixed at 32 byt
 (`30 44 02 20 <r> 02 20 <s>`): no 0x00 sign pad when the top bit is set and no
 stripping of leading zero bytes. About three quarters of its signatures are
 therefore not canonical DER. The simulator reproduces that on purpose.
+
+A value below 2^247 comes out as `00` and a byte below 0x80, one of at least
+2^256 - 2^247 as `FF` and a byte from 0x80: both are a leading byte that BER's
+minimal-length rule forbids, and some verifiers refuse them. Each happens to
+about one signature in 256; `SignatureShape` asks for one on purpose (or for
+neither), by signing again with a fresh nonce until the shape holds.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 import os
 from typing import TYPE_CHECKING
 
@@ -22,6 +29,31 @@ SIGNATURE_ALGORITHM = "ECDSA-secp256r1-SHA256"
 
 _COORDINATE_BYTES = 32
 _POINT_BYTES = 2 * _COORDINATE_BYTES
+_LEADING_ZERO_BELOW = 1 << 247
+_LEADING_FF_FROM = (1 << 256) - (1 << 247)
+# Each shape holds for about one signature in 256: this bound is never reached.
+_MAX_ATTEMPTS = 100_000
+
+
+class SignatureShape(StrEnum):
+    """Which fixed-width INTEGERs a signature should have."""
+
+    ANY = "any"  # whatever the nonce gives, as the meter does
+    LEADING_ZERO = "leading_zero"  # r or s below 2^247: 00, then a byte < 0x80
+    LEADING_FF = "leading_ff"  # r or s >= 2^256 - 2^247: FF, then a byte >= 0x80
+    NEITHER = "neither"  # neither r nor s begins like that
+
+    def holds(self, r: int, s: int) -> bool:
+        """Tell whether (r, s) has this shape."""
+        zero = r < _LEADING_ZERO_BELOW or s < _LEADING_ZERO_BELOW
+        ff = r >= _LEADING_FF_FROM or s >= _LEADING_FF_FROM
+        if self is SignatureShape.LEADING_ZERO:
+            return zero
+        if self is SignatureShape.LEADING_FF:
+            return ff
+        if self is SignatureShape.NEITHER:
+            return not (zero or ff)
+        return True
 
 
 def generate_private_key() -> ec.EllipticCurvePrivateKey:
@@ -84,8 +116,19 @@ def encode_fixed_width_signature(r: int, s: int) -> bytes:
     )
 
 
-def sign_payload(key: ec.EllipticCurvePrivateKey, payload: str) -> str:
-    """Sign the UTF-8 bytes of an OCMF payload; return SD as uppercase hex."""
-    canonical_der = key.sign(payload.encode("utf-8"), ec.ECDSA(hashes.SHA256()))
-    r, s = decode_dss_signature(canonical_der)
-    return encode_fixed_width_signature(r, s).hex().upper()
+def sign_payload(
+    key: ec.EllipticCurvePrivateKey,
+    payload: str,
+    shape: SignatureShape = SignatureShape.ANY,
+) -> str:
+    """Sign the UTF-8 bytes of an OCMF payload; return SD as uppercase hex.
+
+    ECDSA takes a fresh random nonce each time, so signing again until (r, s)
+    has `shape` gives an equally valid signature of that shape.
+    """
+    for _ in range(_MAX_ATTEMPTS):
+        canonical_der = key.sign(payload.encode("utf-8"), ec.ECDSA(hashes.SHA256()))
+        r, s = decode_dss_signature(canonical_der)
+        if shape.holds(r, s):
+            return encode_fixed_width_signature(r, s).hex().upper()
+    raise RuntimeError(f"no signature of shape {shape} after {_MAX_ATTEMPTS} tries")

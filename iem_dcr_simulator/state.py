@@ -16,6 +16,7 @@ from .formats import format_energy, format_meter_time, parse_posted_time
 from .ocmf_writer import Reading, RecordContent, payload_text, record_text
 from .signing import (
     SIGNATURE_ALGORITHM,
+    SignatureShape,
     generate_private_key,
     public_key_hex,
     require_p256,
@@ -102,6 +103,9 @@ class MeterState:
         self.pagination = 0
         self.issued: list[str] = []
         self.last_ocmf: str | None = None
+        # A test knob, not meter state: it survives power cycles.
+        self.signature_shape = SignatureShape.ANY
+        self.signature_shape_count: int | None = None
         self._set_power_up_values()
 
     def _set_power_up_values(self) -> None:
@@ -193,6 +197,29 @@ class MeterState:
             raise ValueError("registers only count up")
         self._integrate()
         self._book(import_kwh, export_kwh)
+
+    def shape_signatures(
+        self, shape: SignatureShape | str, count: int | None = 1
+    ) -> None:
+        """Sign the next `count` records (None: all from now on) with `shape`.
+
+        `SignatureShape.LEADING_ZERO` gives an r or s below 2^247, which the
+        meter's fixed-width DER writes with a superfluous leading 00 byte;
+        `ANY` returns to the meter's own behaviour.
+        """
+        shape = SignatureShape(shape)
+        if count is not None and (type(count) is not int or count < 1):
+            raise ValueError("count must be a positive integer or None")
+        self.signature_shape = shape
+        self.signature_shape_count = None if shape is SignatureShape.ANY else count
+
+    def _next_signature_shape(self) -> SignatureShape:
+        shape, remaining = self.signature_shape, self.signature_shape_count
+        if remaining is not None:
+            self.signature_shape_count = remaining - 1
+            if self.signature_shape_count == 0:
+                self.shape_signatures(SignatureShape.ANY)
+        return shape
 
     def set_error_code(self, xc: str | None) -> None:
         """Set XC; None means healthy."""
@@ -319,7 +346,10 @@ class MeterState:
             readings=(self._begin_reading, end_reading),
         )
         payload = payload_text(content)
-        record = record_text(payload, sign_payload(self.private_key, payload))
+        signature = sign_payload(
+            self.private_key, payload, self._next_signature_shape()
+        )
+        record = record_text(payload, signature)
         self.issued.append(record)
         self.last_ocmf = record
         self.transaction_active = False

@@ -16,9 +16,11 @@ from custom_components.iem_dcr.ocmf import (
     TransparencyEntry,
     eichrecht_issues,
     parse,
+    tps_compatibility,
     transparency_xml,
     verify_signature,
 )
+from custom_components.iem_dcr.ocmf.json_reader import _LenientReader, read_json
 from tests.test_ocmf_samples import SAMPLES
 from tests.test_ocmf_verify import ALGORITHMS, SIGNED
 
@@ -32,6 +34,7 @@ KEYS = [s.public_key for s in SAMPLES] + [s.key_hex for s in SIGNED.values()]
 
 def exercise(text: str, key: str | None) -> None:
     """Run everything on `text`; only OcmfError may come out."""
+    exercise_raw(text, key)
     try:
         record = parse(text)
     except OcmfError:
@@ -47,10 +50,25 @@ def exercise(text: str, key: str | None) -> None:
     else:
         assert isinstance(verified, bool)
         event(f"verify: {verified}")
+    compatibility = tps_compatibility(record, key)
+    assert compatibility.compatible is (compatibility.reason is None)
+    for canonical in (False, True):
+        try:
+            transparency_xml(
+                [TransparencyEntry(text, key or "")], canonical_signatures=canonical
+            )
+        except OcmfError:
+            event("xml: OcmfError")
+
+
+def exercise_raw(text: str, key: str | None) -> None:
+    """Verify straight from the text: only OcmfError, and only for what it names."""
     try:
-        transparency_xml([TransparencyEntry(text, key or "")])
+        verified = verify_signature(text, key)
     except OcmfError:
-        event("xml: OcmfError")
+        event("raw verify: OcmfError")
+    else:
+        assert isinstance(verified, bool)
 
 
 @st.composite
@@ -205,3 +223,25 @@ def test_fields_of_any_type(text: str, key: str | None) -> None:
 @given(st.sampled_from(KNOWN_RECORDS), JUNK_KEYS)
 def test_real_records_with_junk_keys(text: str, key: str | None) -> None:
     exercise(text, key)
+
+
+def plain(value: Any) -> Any:
+    """Parsed JSON with numbers as their literal text, for comparing readers."""
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    literal = getattr(value, "literal", None)
+    return ("number", literal) if literal is not None else value
+
+
+@FUZZ
+@given(JSON_VALUES, st.sampled_from([None, 0, 2]))
+def test_the_lenient_reader_reads_clean_json_as_the_standard_library_does(
+    value: Any, indent: int | None
+) -> None:
+    text = json.dumps(value, indent=indent)
+    fast, deviations = read_json(text)
+    assert deviations == ()
+    slow = _LenientReader(text).document()
+    assert plain(slow) == plain(fast)

@@ -87,6 +87,11 @@ def test_reference_verdict(sample: Sample) -> None:
 
 
 @pytest.mark.parametrize("sample", SAMPLES, ids=sample_id)
+def test_real_records_need_no_lenient_reading(sample: Sample) -> None:
+    assert parse(sample.ocmf).findings == ()
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=sample_id)
 def test_record_keeps_the_text_it_was_given(sample: Sample) -> None:
     record = parse(f"\n  {sample.ocmf}\r\n")
     assert record.text == sample.ocmf
@@ -200,11 +205,15 @@ def test_isabellenhuette_iem_dcr_record() -> None:
     assert begin.value_text == "00000446.540"
     assert begin.value == Decimal("446.540")
     assert str(begin.value) == "446.540"
+    assert begin.time is not None and end.time is not None
     assert begin.time.isoformat() == "2025-06-06T09:26:24+02:00"
     assert end.time.isoformat() == "2025-06-06T09:26:45+02:00"
+    assert begin.time_text == "2025-06-06T09:26:24,000+0200 I"
     assert begin.time_status is TimeStatus.INFORMATIVE
     assert (begin.obis, begin.unit, begin.current_type) == ("1-b:1.8.e", "kWh", "DC")
     assert (begin.status, begin.error_flags) == ("G", "")
+    assert record.findings == ()
+    assert record.signature is not None
     assert record.signature.algorithm == "ECDSA-secp256r1-SHA256"
     assert record.signature.encoding == "hex"
     assert record.signature.mime_type == "application/x-der"
@@ -257,6 +266,7 @@ def test_carlo_gavazzi_loss_compensation_and_reading_extras() -> None:
         "LU": "mOhm",
     }
     assert record.payload.readings[0].extra == {"RM": ""}
+    assert record.signature is not None
     assert record.signature.algorithm == "ECDSA-brainpoolP384r1-SHA256"
 
 

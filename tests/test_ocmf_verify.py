@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 import json
-from typing import Literal
+import re
+from typing import Literal, Protocol
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -13,27 +15,112 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
-from hypothesis import given, settings, strategies as st
+from hypothesis import event, given, settings, strategies as st
 import pytest
 
 from custom_components.iem_dcr.ocmf import OcmfError, parse, verify_signature
+from tests.ecdsa_signer import SECP192K1, PurePythonKey
 
 # What meters write in SA, and the curve it stands for.
-ALGORITHMS: dict[str, type[ec.EllipticCurve]] = {
-    "ECDSA-secp256r1-SHA256": ec.SECP256R1,
-    "ECDSA-secp384r1-SHA256": ec.SECP384R1,
-    "ECDSA-secp256k1-SHA256": ec.SECP256K1,
-    "ECDSA-secp192r1-SHA256": ec.SECP192R1,
-    "ECDSA-brainpool256r1-SHA256": ec.BrainpoolP256R1,
-    "ECDSA-brainpoolP256r1-SHA256": ec.BrainpoolP256R1,
-    "ECDSA-brainpool384r1-SHA256": ec.BrainpoolP384R1,
-    "ECDSA-brainpoolP384r1-SHA256": ec.BrainpoolP384R1,
+ALGORITHMS: dict[str, str] = {
+    "ECDSA-secp256r1-SHA256": "secp256r1",
+    "ECDSA-secp384r1-SHA256": "secp384r1",
+    "ECDSA-secp256k1-SHA256": "secp256k1",
+    "ECDSA-secp192r1-SHA256": "secp192r1",
+    "ECDSA-secp192k1-SHA256": "secp192k1",
+    "ECDSA-brainpool256r1-SHA256": "brainpoolP256r1",
+    "ECDSA-brainpoolP256r1-SHA256": "brainpoolP256r1",
+    "ECDSA-brainpool384r1-SHA256": "brainpoolP384r1",
+    "ECDSA-brainpoolP384r1-SHA256": "brainpoolP384r1",
+}
+OPENSSL_CURVES: dict[str, type[ec.EllipticCurve]] = {
+    "secp256r1": ec.SECP256R1,
+    "secp384r1": ec.SECP384R1,
+    "secp256k1": ec.SECP256K1,
+    "secp192r1": ec.SECP192R1,
+    "brainpoolP256r1": ec.BrainpoolP256R1,
+    "brainpoolP384r1": ec.BrainpoolP384R1,
 }
 DEFAULT_ALGORITHM = "ECDSA-secp256r1-SHA256"
+
+
+class SigningKey(Protocol):
+    """A private key on some curve, as far as the tests need one."""
+
+    @property
+    def bits(self) -> int: ...
+
+    def sign_values(self, message: bytes) -> tuple[int, int]: ...
+
+    def der(self) -> bytes: ...
+
+    def uncompressed(self) -> bytes: ...
+
+    def compressed(self) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class OpenSslKey:
+    """A key `cryptography` signs with."""
+
+    key: ec.EllipticCurvePrivateKey
+
+    @property
+    def bits(self) -> int:
+        return self.key.curve.key_size
+
+    def sign_values(self, message: bytes) -> tuple[int, int]:
+        return decode_dss_signature(self.key.sign(message, ec.ECDSA(hashes.SHA256())))
+
+    def der(self) -> bytes:
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.DER,
+            serialization.PublicFormat.SubjectPublicKeyInfo,
+        )
+
+    def uncompressed(self) -> bytes:
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+
+    def compressed(self) -> bytes:
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+        )
+
+
+@dataclass(frozen=True)
+class PureKey:
+    """A secp192k1 key, which only the test's own signer can sign with."""
+
+    key: PurePythonKey
+
+    @property
+    def bits(self) -> int:
+        return self.key.curve.p.bit_length()
+
+    def sign_values(self, message: bytes) -> tuple[int, int]:
+        return self.key.sign(message)
+
+    def der(self) -> bytes:
+        return self.key.spki_der()
+
+    def uncompressed(self) -> bytes:
+        return self.key.uncompressed_point()
+
+    def compressed(self) -> bytes:
+        return self.key.compressed_point()
+
+
+def new_key(curve: str) -> SigningKey:
+    if curve == "secp192k1":
+        return PureKey(PurePythonKey.generate(SECP192K1))
+    return OpenSslKey(ec.generate_private_key(OPENSSL_CURVES[curve]()))
+
+
 # One fresh key per curve for this test run.
-KEYS = {
-    curve: ec.generate_private_key(curve())
-    for curve in dict.fromkeys(ALGORITHMS.values())
+KEYS: dict[str, SigningKey] = {
+    curve: new_key(curve) for curve in dict.fromkeys(ALGORITHMS.values())
 }
 
 PAYLOAD = (
@@ -56,7 +143,9 @@ class Signed:
 
     text: str
     key_hex: str
-    private_key: ec.EllipticCurvePrivateKey
+    private_key: SigningKey
+    r: int
+    s: int
 
 
 def encode_signature(r: int, s: int, size: int, form: SignatureForm) -> bytes:
@@ -79,15 +168,18 @@ def sign(
     form: SignatureForm = "der",
     encoding: str | None = None,
     high_s: bool = False,
+    shape: Callable[[int, int, int], bool] | None = None,
 ) -> Signed:
-    """Sign `payload` as transmitted and build the record around it."""
+    """Sign `payload` as transmitted and build the record around it.
+
+    `shape(r, s, bits)` picks a signature: ECDSA is randomised, so signing
+    again until it holds gives one (`high_s` asks for s with its top bit set).
+    """
     private_key = KEYS[ALGORITHMS[algorithm or DEFAULT_ALGORITHM]]
-    bits = private_key.curve.key_size
+    bits = private_key.bits
     while True:
-        der = private_key.sign(payload.encode(), ec.ECDSA(hashes.SHA256()))
-        r, s = decode_dss_signature(der)
-        # ECDSA is randomised: sign again until s has its top bit set, if asked.
-        if not high_s or s >> (bits - 1):
+        r, s = private_key.sign_values(payload.encode())
+        if (not high_s or s >> (bits - 1)) and (shape is None or shape(r, s, bits)):
             break
     blob = encode_signature(r, s, (bits + 7) // 8, form)
     section: dict[str, str] = {}
@@ -99,35 +191,28 @@ def sign(
         base64.b64encode(blob).decode() if encoding == "base64" else blob.hex().upper()
     )
     key_hex = key_forms(private_key)["der_hex"]
-    return Signed(f"OCMF|{payload}|{json.dumps(section)}", key_hex, private_key)
+    return Signed(f"OCMF|{payload}|{json.dumps(section)}", key_hex, private_key, r, s)
 
 
-def key_forms(private_key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
+def key_forms(private_key: SigningKey) -> dict[str, str]:
     """The public key in every shape seen in the field."""
-    public = private_key.public_key()
-    der = public.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    point = public.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    compressed = public.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
-    )
+    der = private_key.der()
+    point = private_key.uncompressed()
+    body = base64.b64encode(der).decode()
     hex_upper = der.hex().upper()
     return {
         "der_hex": der.hex(),
         "der_hex_grouped": "\n".join(
             hex_upper[i : i + 32] for i in range(0, len(hex_upper), 32)
         ),
-        "der_base64": base64.b64encode(der).decode(),
+        "der_base64": body,
         "uncompressed_point": point.hex(),
         "raw_xy": point[1:].hex().upper(),
         "raw_xy_base64": base64.b64encode(point[1:]).decode(),
-        "compressed_point": compressed.hex(),
-        "pem": public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode(),
+        "compressed_point": private_key.compressed().hex(),
+        "pem": "-----BEGIN PUBLIC KEY-----\n"
+        + "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
+        + "\n-----END PUBLIC KEY-----\n",
     }
 
 
@@ -138,7 +223,7 @@ def test_every_curve_and_signature_form_verifies(
 ) -> None:
     signed = sign(algorithm, form=form, high_s=True)
     assert verify_signature(signed.text, signed.key_hex) is True
-    other_key = ec.generate_private_key(ALGORITHMS[algorithm]())
+    other_key = new_key(ALGORITHMS[algorithm])
     assert verify_signature(signed.text, key_forms(other_key)["der_hex"]) is False
 
 
@@ -157,7 +242,8 @@ def test_signature_encodings(encoding: str) -> None:
 
 def test_missing_algorithm_means_secp256r1() -> None:
     signed = sign(None)
-    assert parse(signed.text).signature.algorithm == DEFAULT_ALGORITHM
+    signature = parse(signed.text).signature
+    assert signature is not None and signature.algorithm == DEFAULT_ALGORITHM
     assert verify_signature(signed.text, signed.key_hex) is True
 
 
@@ -184,7 +270,7 @@ def test_reformatted_payload_fails() -> None:
 
 def test_embedded_key_is_used_only_without_a_given_key() -> None:
     signed = sign()
-    stranger = key_forms(ec.generate_private_key(ec.SECP256R1()))["der_hex"]
+    stranger = key_forms(new_key("secp256r1"))["der_hex"]
     assert verify_signature(f"{signed.text}|{signed.key_hex}") is True
     assert verify_signature(f"{signed.text}|{stranger}") is False
     # A key travelling with the data vouches for nothing: the given key decides.
@@ -200,7 +286,8 @@ def test_no_key_at_all_cannot_check() -> None:
     ("algorithm", "fragment"),
     [
         ("ECDSA-secp521r1-SHA256", "curve 'secp521r1'"),
-        ("ECDSA-secp192k1-SHA256", "curve 'secp192k1'"),
+        ("ECDSA-secp224r1-SHA256", "curve 'secp224r1'"),
+        ("ECDSA-brainpoolP512r1-SHA256", "curve 'brainpoolP512r1'"),
         ("ECDSA-secp256r1-SHA512", "not supported"),
         ("RSA-2048-SHA256", "not supported"),
         ("ECDSA-secp256r1", "not supported"),
@@ -242,7 +329,7 @@ def test_der_key_on_another_curve_than_sa_cannot_check(
 
 def test_raw_point_of_another_curve_size_cannot_check() -> None:
     signed = sign()
-    key = key_forms(KEYS[ec.SECP384R1])["raw_xy"]
+    key = key_forms(KEYS["secp384r1"])["raw_xy"]
     with pytest.raises(
         OcmfError, match="neither a DER SubjectPublicKeyInfo nor a point"
     ):
@@ -270,11 +357,27 @@ def test_unreadable_key_cannot_check(key: str, fragment: str) -> None:
 
 
 def test_key_on_a_curve_without_support_cannot_check() -> None:
-    # A DER key on secp192k1 (OID 1.3.132.0.31), which the spec lists and
-    # OpenSSL cannot check.
-    key = "3046301006072A8648CE3D020106052B8104001F03320004" + "11" * 48
+    # A DER key on secp160r1 (OID 1.3.132.0.8), which OCMF does not list.
+    key = "303E301006072A8648CE3D020106052B81040008032A0004" + "11" * 40
     with pytest.raises(OcmfError, match="algorithm or curve that cannot be checked"):
         verify_signature(sign().text, key)
+
+
+@pytest.mark.parametrize(
+    ("signing", "checking"),
+    [
+        ("ECDSA-secp192k1-SHA256", "ECDSA-secp192r1-SHA256"),
+        ("ECDSA-secp192r1-SHA256", "ECDSA-secp192k1-SHA256"),
+        ("ECDSA-secp256k1-SHA256", "ECDSA-secp192k1-SHA256"),
+    ],
+)
+def test_secp192k1_key_and_another_curve_cannot_check(
+    signing: str, checking: str
+) -> None:
+    signed = sign(signing)
+    key = key_forms(KEYS[ALGORITHMS[checking]])["der_hex"]
+    with pytest.raises(OcmfError, match=r"public key is on curve \w+, but the"):
+        verify_signature(signed.text, key)
 
 
 def test_key_that_is_not_an_ec_key_cannot_check() -> None:
@@ -309,7 +412,24 @@ def test_unreadable_signature_encoding_cannot_check(
 def test_malformed_signature_bytes_do_not_match() -> None:
     signed = sign()
     sd = json.loads(signed.text.rsplit("|", 1)[1])["SD"]
-    for bad in ["", "00", "3000", sd + "00", "30" + sd[2:-2], "31" + sd[2:], "00" * 64]:
+    malformed_der = [
+        "30020200",  # an INTEGER without content
+        "300402010102",  # the second INTEGER has no length
+        "30050201010205",  # the second INTEGER is longer than the rest
+        "300702010102010100",  # a byte after the two INTEGERs
+        "3083000006020101020101",  # a length of three bytes
+        "30020281",  # a long-form length without its bytes
+    ]
+    for bad in [
+        "",
+        "00",
+        "3000",
+        sd + "00",
+        "30" + sd[2:-2],
+        "31" + sd[2:],
+        "00" * 64,
+        *malformed_der,
+    ]:
         text = signed.text.replace(sd, bad)
         assert verify_signature(text, signed.key_hex) is False, bad
 
@@ -336,7 +456,11 @@ SIGNED = {algorithm: sign(algorithm) for algorithm in ALGORITHMS}
 
 @st.composite
 def changed_payload(draw: st.DrawFn) -> tuple[str, str]:
-    """Pick a curve's record and change one character of its payload."""
+    """Pick a curve's record and change one character of its payload.
+
+    A "|" is no payload character: it would move the section boundary (see
+    test_separator_in_the_payload_leaves_no_signature_section).
+    """
     algorithm = draw(st.sampled_from(sorted(SIGNED)))
     payload = parse(SIGNED[algorithm].text).payload_text
     index = draw(st.integers(0, len(payload) - 1))
@@ -344,8 +468,8 @@ def changed_payload(draw: st.DrawFn) -> tuple[str, str]:
     replacement = draw(
         st.one_of(
             st.integers(0, 6).map(lambda bit: chr(ord(original) ^ (1 << bit))),
-            st.characters(codec="utf-8").filter(lambda c: c != original),
-        )
+            st.characters(codec="utf-8"),
+        ).filter(lambda c: c not in {original, "|"})
     )
     return algorithm, payload[:index] + replacement + payload[index + 1 :]
 
@@ -357,15 +481,69 @@ def test_any_changed_payload_byte_fails(change: tuple[str, str]) -> None:
     signed = SIGNED[algorithm]
     record = parse(signed.text)
     assert tampered != record.payload_text
-    # Straight on the signed bytes, whether or not the change still parses.
+    # Straight on the signed bytes.
     assert (
         verify_signature(replace(record, payload_text=tampered), signed.key_hex)
         is False
     )
-    # And as text, the way a record arrives.
+    # And as text, the way a record arrives: whether or not the change still
+    # parses, the answer is False, never an error.
     text = signed.text.replace(record.payload_text, tampered, 1)
+    assert verify_signature(text, signed.key_hex) is False
     try:
         reparsed = parse(text)
     except OcmfError:
+        event("tampered payload: no JSON object")
         return
+    event("tampered payload: parses")
     assert verify_signature(reparsed, signed.key_hex) is False
+
+
+def test_payload_that_is_no_json_still_gets_an_answer() -> None:
+    for payload in ("not json at all", "", "{", '{"PG":"T1"} trailing', "[1,2]"):
+        signed = sign(payload=payload)
+        with pytest.raises(OcmfError):
+            parse(signed.text)
+        assert verify_signature(signed.text, signed.key_hex) is True
+        other = sign(payload=payload + " ")
+        swapped = signed.text.rsplit("|", 1)[0] + "|" + other.text.rsplit("|", 1)[1]
+        assert verify_signature(swapped, signed.key_hex) is False
+
+
+def test_separator_in_the_payload_leaves_no_signature_section() -> None:
+    signed = sign()
+    cut = signed.text.replace('"PG":"T42"', '"PG":"T|42"')
+    with pytest.raises(OcmfError, match="signature section is not valid JSON"):
+        verify_signature(cut, signed.key_hex)
+
+
+@pytest.mark.parametrize(
+    ("section", "fragment"),
+    [
+        ("", "signature section is not valid JSON"),
+        ('"x"', "signature section is not a JSON object"),
+        ('{"SA":"ECDSA-secp256r1-SHA256"}', "signature SD (signature data) is missing"),
+        ('{"SD":null}', "SD (signature data) is missing"),
+        ('{"SD":["00"]}', "signature SD must be a string"),
+        ('{"SD":"00","SA":1}', None),
+        ('{"SD":"00","SE":false}', "signature SE must be a string, not a boolean"),
+    ],
+)
+def test_only_an_unreadable_signature_section_cannot_check(
+    section: str, fragment: str | None
+) -> None:
+    signed = sign()
+    text = signed.text.rsplit("|", 1)[0] + "|" + section
+    record = parse(text)  # the payload is fine: the record still parses
+    assert record.signature is None or fragment is None
+    for subject in (text, record):
+        expected = re.escape(fragment or "signature algorithm '1'")
+        with pytest.raises(OcmfError, match=expected):
+            verify_signature(subject, signed.key_hex)
+
+
+def test_a_payload_that_is_not_unicode_cannot_be_checked() -> None:
+    signed = sign()
+    record = replace(parse(signed.text), payload_text='{"PG":"\ud800"}')
+    with pytest.raises(OcmfError, match="payload is not valid Unicode"):
+        verify_signature(record, signed.key_hex)

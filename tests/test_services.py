@@ -41,11 +41,11 @@ from custom_components.iem_dcr.const import (
     EVENT_TRANSACTION_STOPPED,
 )
 from custom_components.iem_dcr.ledger import Ledger, LedgerError
-from custom_components.iem_dcr.ocmf import parse, verify_signature
-from iem_dcr_simulator import MeterSimulator
+from custom_components.iem_dcr.ocmf import parse, tps_compatibility, verify_signature
+from iem_dcr_simulator import FaultKind, MeterSimulator
 
 from .conftest import CI
-from .helpers import UID, poll, posted, running, start, state_of, stop
+from .helpers import UID, poll, posted, running, sim_control, start, state_of, stop
 
 SERIAL = "1ISA0200001132"
 PREFIX = "iem_dcr_1isa0200001132"
@@ -126,6 +126,8 @@ async def test_start_stop_round_trip(
     record = simulator.state.issued[-1]
     assert result["ocmf"] == record
     assert result["signature_valid"] is True
+    assert result["tps_compatible"] is True
+    assert result["tps_incompatible_reason"] is None
     assert verify_signature(record, result["public_key"])
     assert result["pagination"] == "T1"
     assert result["ocmf_id"] == f"{SERIAL}/T1"
@@ -683,3 +685,88 @@ async def test_transaction_lost_by_power_failure_is_reported(
     await poll(hass, freezer)  # compares its last tuple with the ledger
     assert "without a new signed tuple" in caplog.text
     assert len(ledger_records(hass)) == 1
+
+
+def exported_texts(path: str) -> list[str]:
+    root = ET.fromstring(Path(path).read_text(encoding="utf-8"))
+    return [element.text or "" for element in root.iter("signedData")]
+
+
+def exported_keys(path: str) -> list[str]:
+    root = ET.fromstring(Path(path).read_text(encoding="utf-8"))
+    return [element.text or "" for element in root.iter("publicKey")]
+
+
+async def test_tuple_the_transparenzsoftware_cannot_read_is_flagged_and_exported(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    stopped_events = async_capture_events(hass, EVENT_TRANSACTION_STOPPED)
+    # The meter's fixed-width DER with an r or s below 2^247, as asked for.
+    await sim_control(hass, simulator, "signature_shape", {"shape": "leading_zero"})
+    await start(hass, init_integration)
+    result = await stop(hass, init_integration)
+    record = simulator.state.issued[-1]
+    assert result["signature_valid"] is True
+    assert result["tps_compatible"] is False
+    reason = result["tps_incompatible_reason"]
+    assert "superfluous 00 byte" in reason and "Transparenzsoftware 1.4.1" in reason
+    assert stopped_events[-1].data["tps_compatible"] is False
+    assert stopped_events[-1].data["tps_incompatible_reason"] == reason
+    await poll(hass, freezer)
+    last = state_of(hass, f"sensor.{PREFIX}_last_transaction_energy")
+    assert last.attributes["tps_compatible"] is False
+    assert last.attributes["tps_incompatible_reason"] == reason
+
+    entry_id = init_integration.entry_id
+    verbatim = await export(hass, {"config_entry_id": entry_id, "write_file": True})
+    assert exported_texts(verbatim["file"]) == [record]
+    freezer.tick(1)  # another file name
+    canonical = await export(
+        hass,
+        {"config_entry_id": entry_id, "write_file": True, "canonical_signatures": True},
+    )
+    (text,) = exported_texts(canonical["file"])
+    header, payload, signature = text.split("|")
+    assert f"{header}|{payload}|" == record.rsplit("|", 1)[0] + "|"
+    assert signature != record.rsplit("|", 1)[1]
+    assert json.loads(signature)["SA"] == "ECDSA-secp256r1-SHA256"
+    (key,) = exported_keys(canonical["file"])
+    assert verify_signature(text, key) is True
+    assert tps_compatibility(text, key).compatible
+    # The ledger and the response keep the tuple as the meter signed it.
+    assert canonical["transactions"][0]["ocmf"] == record
+    assert [item["ocmf"] for item in ledger_records(hass)] == [record]
+
+
+async def test_export_needs_a_public_key(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: MeterSimulator,
+) -> None:
+    simulator.inject_fault(FaultKind.HTTP_ERROR, path="publickey")
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await start(hass, mock_config_entry)
+    result = await stop(hass, mock_config_entry)
+    assert result["public_key"] == ""
+    assert result["signature_valid"] is None
+    assert ledger_records(hass)[0]["public_key"] == ""
+    data = {"config_entry_id": mock_config_entry.entry_id, "write_file": True}
+    with pytest.raises(HomeAssistantError) as err:
+        await export(hass, data)
+    assert err.value.translation_key == "export_public_key_missing"
+    assert err.value.translation_placeholders == {"pagination": "T1"}
+    assert not Path(hass.config.path("iem_dcr_exports")).exists()
+    # Once the meter's key is known, the tuple stored without it is exported with it.
+    simulator.clear_faults()
+    await start(hass, mock_config_entry, transaction_id="tx-2")
+    await stop(hass, mock_config_entry)
+    response = await export(hass, data)
+    keys = exported_keys(response["file"])
+    assert keys == [simulator.state.public_key_hex] * 2
+    for text, key in zip(exported_texts(response["file"]), keys, strict=True):
+        assert verify_signature(text, key) is True

@@ -28,7 +28,7 @@ from .identification import (
     IDENTIFICATION_LEVELS,
     IDENTIFICATION_TYPES,
 )
-from .ocmf import OcmfError, TransparencyEntry, transparency_xml
+from .ocmf import MissingPublicKeyError, OcmfError, TransparencyEntry, transparency_xml
 from .signed_text import MAX_ID_LENGTH, MAX_TARIFF_TEXT_LENGTH, text_problem
 from .transaction import StartRequest
 from .validation import vol
@@ -52,6 +52,7 @@ ATTR_TARIFF_TEXT = "tariff_text"
 ATTR_START = "start"
 ATTR_END = "end"
 ATTR_WRITE_FILE = "write_file"
+ATTR_CANONICAL_SIGNATURES = "canonical_signatures"
 
 
 # Texts that the meter signs into the tuple: their rules are checked in the
@@ -106,6 +107,7 @@ EXPORT_SCHEMA = vol.Schema(
         vol.Optional(ATTR_START): cv.datetime,
         vol.Optional(ATTR_END): cv.datetime,
         vol.Optional(ATTR_WRITE_FILE, default=False): cv.boolean,
+        vol.Optional(ATTR_CANONICAL_SIGNATURES, default=False): cv.boolean,
     }
 )
 
@@ -198,11 +200,28 @@ async def _async_export(call: ServiceCall) -> ServiceResponse:
         "file": None,
     }
     if call.data[ATTR_WRITE_FILE]:
+        # A tuple stored while the key was unreadable gets the meter's key now.
+        meter_key = entry.runtime_data.coordinator.public_key
+        fallback_key = meter_key.key if meter_key is not None else ""
         try:
             xml = transparency_xml(
-                TransparencyEntry(ocmf=item.ocmf, public_key=item.public_key)
-                for item in entries
+                (
+                    TransparencyEntry(
+                        ocmf=item.ocmf, public_key=item.public_key or fallback_key
+                    )
+                    for item in entries
+                ),
+                canonical_signatures=call.data[ATTR_CANONICAL_SIGNATURES],
             )
+        except MissingPublicKeyError as err:
+            stored = entries[err.entry - 1] if err.entry else None
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="export_public_key_missing",
+                translation_placeholders={
+                    "pagination": stored.pagination if stored else "?"
+                },
+            ) from err
         except OcmfError as err:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,

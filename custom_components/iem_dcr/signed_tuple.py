@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .ocmf import OcmfReading, OcmfRecord, eichrecht_issues
+from .ocmf import OcmfReading, OcmfRecord, eichrecht_issues, tps_compatibility
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -15,14 +15,18 @@ class SignedTuple:
     """A verified signed data tuple as it was stored in the ledger.
 
     `ocmf` is the verbatim text the meter sent: it is what a customer checks with
-    the Transparenzsoftware, so it is never re-serialised. A text that could not
-    be read as OCMF is kept all the same: `parse_error` then says why, and only
-    the meter serial and the reason are known.
+    the Transparenzsoftware, so it is never re-serialised. `tps_compatible`
+    tells whether the Transparenzsoftware 1.4.1 can check it as it is (with
+    the reason when not). A text that could not be read as OCMF is kept all
+    the same: `parse_error` then says why, and only the meter serial and the
+    reason are known.
     """
 
     ocmf: str
     public_key: str
     signature_valid: bool | None
+    tps_compatible: bool
+    tps_incompatible_reason: str | None
     eichrecht_issues: tuple[tuple[str, str], ...]
     meter_serial: str
     pagination: str | None
@@ -48,10 +52,13 @@ class SignedTuple:
         """Describe a parsed record."""
         payload = record.payload
         begin, end = payload.begin, payload.end
+        tps = tps_compatibility(record, public_key or None)
         return cls(
             ocmf=record.text,
             public_key=public_key,
             signature_valid=signature_valid,
+            tps_compatible=tps.compatible,
+            tps_incompatible_reason=tps.reason,
             eichrecht_issues=tuple(
                 (issue.code, issue.message) for issue in eichrecht_issues(record)
             ),
@@ -82,6 +89,8 @@ class SignedTuple:
             ocmf=text,
             public_key=public_key,
             signature_valid=signature_valid,
+            tps_compatible=False,
+            tps_incompatible_reason="the text cannot be read as OCMF",
             eichrecht_issues=(("unreadable", parse_error),),
             meter_serial=meter_serial,
             pagination=None,
@@ -98,7 +107,7 @@ class SignedTuple:
     @property
     def ocmf_id(self) -> str:
         """Return the record's identity: meter serial and pagination."""
-        return f"{self.meter_serial}/{self.pagination or '?'}"
+        return f"{self.meter_serial}/{self.pagination or '-'}"
 
     @property
     def energy_kwh(self) -> float | None:
@@ -114,6 +123,8 @@ class SignedTuple:
             "pagination": self.pagination,
             "meter_serial": self.meter_serial,
             "signature_valid": self.signature_valid,
+            "tps_compatible": self.tps_compatible,
+            "tps_incompatible_reason": self.tps_incompatible_reason,
             "start_time": _iso(self.start_time),
             "end_time": _iso(self.end_time),
             "start_register_kwh": _float(self.start_register),

@@ -263,3 +263,53 @@ async def test_malformed_control_body(
     ) as response:
         assert response.status == 400
         assert "error" in json.loads(await response.text())
+
+
+async def test_signature_shape(
+    simulator: MeterSimulator, session: aiohttp.ClientSession
+) -> None:
+    status, state = await control(session, simulator, "GET", "state")
+    assert state["signature_shape"] == {"shape": "any", "count": None}
+    status, state = await control(
+        session, simulator, "POST", "signature_shape", {"shape": "leading_zero"}
+    )
+    assert status == 200
+    assert state["signature_shape"] == {"shape": "leading_zero", "count": 1}
+    simulator.state.begin_transaction()
+    status, ended = await control(session, simulator, "POST", "end_transaction")
+    sd = bytes.fromhex(json.loads(ended["ocmf"].rsplit("|", 1)[1])["SD"])
+    assert (sd[4] == 0x00 and sd[5] < 0x80) or (sd[38] == 0x00 and sd[39] < 0x80)
+    assert signature_verifies(ended["ocmf"], state["public_key"])
+    status, state = await control(session, simulator, "GET", "state")
+    assert state["signature_shape"] == {"shape": "any", "count": None}
+    status, state = await control(
+        session,
+        simulator,
+        "POST",
+        "signature_shape",
+        {"shape": "neither", "count": None},
+    )
+    assert state["signature_shape"] == {"shape": "neither", "count": None}
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({}, '"shape" must be one of any, leading_zero, leading_ff, neither'),
+        ({"shape": "round"}, '"shape" must be one of'),
+        ({"shape": 1}, '"shape" must be one of'),
+        ({"shape": "neither", "count": 0}, '"count" must be a positive integer'),
+        ({"shape": "neither", "count": "2"}, '"count" must be a positive integer'),
+        ({"shape": "neither", "count": True}, '"count" must be a positive integer'),
+    ],
+)
+async def test_signature_shape_refuses_bad_input(
+    simulator: MeterSimulator,
+    session: aiohttp.ClientSession,
+    body: dict[str, Any],
+    fragment: str,
+) -> None:
+    status, answer = await control(session, simulator, "POST", "signature_shape", body)
+    assert status == 400
+    assert fragment in answer["error"]
+    assert simulator.state.signature_shape == "any"

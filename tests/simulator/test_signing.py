@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -9,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 import pytest
 
-from iem_dcr_simulator import MeterState
+from iem_dcr_simulator import MeterState, SignatureShape, signing
 from iem_dcr_simulator.signing import (
     encode_fixed_width_signature,
     generate_private_key,
@@ -119,3 +120,99 @@ def test_meter_uses_the_given_key(clock: FakeClock) -> None:
     assert meter.public_key()["PK"] == public_key_hex(key)
     with pytest.raises(TypeError):
         MeterState(private_key=ec.generate_private_key(ec.SECP384R1()))
+
+
+LOW = 1 << 247
+HIGH = (1 << 256) - (1 << 247)
+
+
+def integers_as_written(signature: bytes) -> tuple[bytes, bytes]:
+    return signature[4:36], signature[38:70]
+
+
+@pytest.mark.parametrize(
+    ("shape", "holds"),
+    [
+        (SignatureShape.LEADING_ZERO, lambda b: b[0] == 0x00 and b[1] < 0x80),
+        (SignatureShape.LEADING_FF, lambda b: b[0] == 0xFF and b[1] >= 0x80),
+    ],
+)
+def test_signature_shape_on_demand(
+    shape: SignatureShape, holds: Callable[[bytes], bool]
+) -> None:
+    key = generate_private_key()
+    for n in range(3):
+        payload = f'{{"n":{n}}}'
+        signature = bytes.fromhex(sign_payload(key, payload, shape))
+        r, s = read_unsigned_der_signature(signature)
+        assert any(holds(value) for value in integers_as_written(signature))
+        assert shape.holds(r, s)
+        key.public_key().verify(
+            encode_dss_signature(r, s), payload.encode(), ec.ECDSA(hashes.SHA256())
+        )
+
+
+def test_signature_shape_neither() -> None:
+    key = generate_private_key()
+    for n in range(20):
+        signature = bytes.fromhex(sign_payload(key, str(n), SignatureShape.NEITHER))
+        r, s = read_unsigned_der_signature(signature)
+        assert LOW <= r < HIGH and LOW <= s < HIGH
+        for value in integers_as_written(signature):
+            assert not (value[0] == 0x00 and value[1] < 0x80)
+            assert not (value[0] == 0xFF and value[1] >= 0x80)
+
+
+def test_shapes_partition_the_values() -> None:
+    for r, s, shapes in (
+        (LOW - 1, LOW, {"any", "leading_zero"}),
+        (LOW, HIGH - 1, {"any", "neither"}),
+        (HIGH, LOW, {"any", "leading_ff"}),
+        (1, HIGH, {"any", "leading_zero", "leading_ff"}),
+    ):
+        assert {str(shape) for shape in SignatureShape if shape.holds(r, s)} == shapes
+
+
+def test_a_shape_that_never_holds_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(signing, "_MAX_ATTEMPTS", 3)
+    monkeypatch.setattr(SignatureShape, "holds", lambda self, r, s: False)
+    with pytest.raises(RuntimeError, match="no signature of shape leading_zero"):
+        sign_payload(generate_private_key(), "{}", SignatureShape.LEADING_ZERO)
+
+
+def test_meter_signs_the_next_records_with_a_shape(clock: FakeClock) -> None:
+    meter = MeterState(clock=clock)
+    public_key = meter.public_key()["PK"]
+    assert meter.signature_shape is SignatureShape.ANY
+    meter.shape_signatures(SignatureShape.LEADING_ZERO, count=2)
+    records = []
+    for _ in range(3):
+        meter.begin_transaction()
+        records.append(meter.end_transaction())
+    assert meter.signature_shape is SignatureShape.ANY
+    assert meter.signature_shape_count is None
+    for record in records:
+        assert signature_verifies(record, public_key)
+    for record in records[:2]:
+        r, s = read_unsigned_der_signature(
+            bytes.fromhex(str(split_record(record)[1]["SD"]))
+        )
+        assert r < LOW or s < LOW
+    meter.shape_signatures("neither", count=None)
+    meter.power_cycle()  # a test knob, not meter state
+    for _ in range(3):
+        meter.begin_transaction()
+        meter.end_transaction()
+    assert (meter.signature_shape, meter.signature_shape_count) == ("neither", None)
+    meter.shape_signatures(SignatureShape.ANY, count=5)
+    assert meter.signature_shape_count is None
+
+
+@pytest.mark.parametrize(
+    ("shape", "count"), [("round", 1), ("neither", 0), ("neither", -1), ("any", True)]
+)
+def test_meter_refuses_a_bad_shape_request(
+    clock: FakeClock, shape: str, count: int
+) -> None:
+    with pytest.raises(ValueError):
+        MeterState(clock=clock).shape_signatures(shape, count)

@@ -1,7 +1,9 @@
 """Calibration-law (Eichrecht) checks of one record, as the Transparenzsoftware does.
 
 Sources: ocmf.md 1 (what a verifier must reject) and 8 (the Transparenzsoftware's
-law checks). The signature is not checked here: see `verify_signature`.
+law checks). The signature is not checked here: see `verify_signature`. What the
+lenient parser had to read past and that keeps a record from being billed (an
+unreadable time, no pagination, a key written twice) comes first.
 """
 
 from __future__ import annotations
@@ -43,7 +45,12 @@ def eichrecht_issues(record: OcmfRecord) -> list[EichrechtIssue]:
     """Return what keeps the record from being billed; empty when nothing does."""
     payload = record.payload
     readings = payload.readings
-    issues = _begin_and_end(readings)
+    issues = [
+        EichrechtIssue(finding.code, finding.message)
+        for finding in record.findings
+        if finding.affects_billing
+    ]
+    issues.extend(_begin_and_end(readings))
     for index, reading in enumerate(readings):
         issues.extend(_reading_errors(index, reading))
     issues.extend(_decreases(readings))
@@ -126,7 +133,9 @@ def _decreases(readings: tuple[OcmfReading, ...]) -> list[EichrechtIssue]:
     issues = []
     last_values: dict[tuple[str | None, str | None], tuple[int, Decimal]] = {}
     for index, reading in enumerate(readings):
-        if index and reading.time < readings[index - 1].time:
+        time, previous_time = reading.time, readings[index - 1].time
+        # A time that could not be read is already a finding of its own.
+        if index and time and previous_time and time < previous_time:
             issues.append(
                 EichrechtIssue(
                     "time_decreasing",

@@ -7,22 +7,32 @@
 
 The OCMF text goes in character for character: no whitespace around it, and
 "&", "<", ">" and carriage returns escaped so that any XML parser gives back the
-exact signed text.
+exact signed text. Every record the meter signed is exported, also one whose
+content cannot be read; each with a public key.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from dataclasses import dataclass
+import json
 import re
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-
-from .errors import OcmfError
-from .keys import curve_for_algorithm, decode_hex_or_base64, load_public_key
-from .model import OcmfRecord
-from .parser import parse
+from .curves import curve_for_algorithm
+from .errors import MissingPublicKeyError, OcmfError
+from .keys import (
+    KeyForm,
+    PublicKey,
+    canonical_der,
+    decode_hex_or_base64,
+    load_public_key,
+    signature_value,
+)
+from .model import OcmfRecord, OcmfSignature
+from .parser import OcmfSections, parse, parse_signature, split_sections
+from .tps import SIGNATURE_SHAPES, signature_shape_issues
+from .verify import matching_values
 
 _CONTEXT_BEGIN = "Transaction.Begin"
 _CONTEXT_END = "Transaction.End"
@@ -32,70 +42,98 @@ _HEX = re.compile(r"[0-9A-Fa-f]+")
 # Characters XML 1.0 cannot carry at all, not even as a character reference.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"})
+# JSON tokens of a signature section: strings, structure, and the rest.
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|\s+|[^"{}\[\]:,\s]+')
 
 
 @dataclass(frozen=True)
 class TransparencyEntry:
     """One signed record for the container, with the key that checks it.
 
-    `public_key` may be "" when it is unknown: the user then pastes it.
-    `transaction_id` pairs begin and end records of one transaction; the
-    Transparenzsoftware needs decimal digits there.
+    `public_key` may be "" when it is unknown: the key embedded in the record
+    (a fourth `|` section) is used then. `transaction_id` pairs begin and end
+    records of one transaction; the Transparenzsoftware needs decimal digits.
     """
 
     ocmf: str
-    public_key: str
+    public_key: str = ""
     transaction_id: str | None = None
 
 
-def transparency_xml(entries: Iterable[TransparencyEntry]) -> str:
+def transparency_xml(
+    entries: Iterable[TransparencyEntry], *, canonical_signatures: bool = False
+) -> str:
     """Return the XML document (UTF-8 declared) holding `entries` in order.
 
-    Raises OcmfError for an entry whose OCMF text does not parse or holds
-    characters XML cannot carry, or whose transaction id is not decimal digits.
+    With `canonical_signatures`, a signature the Transparenzsoftware 1.4.1
+    cannot read (a DER INTEGER with a superfluous leading byte, raw r||s) is
+    written as canonical DER of the same r and s, if it verifies with the
+    entry's key. Only the unsigned signature section changes; the signed
+    payload bytes stay as they are.
+
+    Raises OcmfError, naming the entry, for text that is no OCMF record, holds
+    characters XML cannot carry, or has a transaction id that is not decimal
+    digits; MissingPublicKeyError for an entry without any public key.
     """
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<values>"]
     for number, entry in enumerate(entries, start=1):
         try:
-            lines.extend(_value_lines(entry))
+            lines.extend(_value_lines(entry, canonical_signatures))
+        except MissingPublicKeyError as err:
+            raise MissingPublicKeyError(f"entry {number}: {err}", number) from None
         except OcmfError as err:
             raise OcmfError(f"entry {number}: {err}") from None
     lines.append("</values>")
     return "\n".join(lines) + "\n"
 
 
-def _value_lines(entry: TransparencyEntry) -> list[str]:
-    record = parse(entry.ocmf)
-    if _NOT_XML.search(record.text):
+def _value_lines(entry: TransparencyEntry, canonical: bool) -> list[str]:
+    sections = split_sections(entry.ocmf)
+    if _NOT_XML.search(sections.text):
         raise OcmfError("the OCMF text holds a character XML cannot carry")
+    key_text = entry.public_key
+    if not key_text.strip():
+        key_text = sections.embedded_public_key or ""
+    if not key_text.strip():
+        raise MissingPublicKeyError(
+            "no public key: none is known for it and none is embedded in the record"
+        )
+    if _NOT_XML.search(key_text):
+        raise OcmfError("the public key holds a character XML cannot carry")
     attributes = ""
     if entry.transaction_id is not None:
         if not _TRANSACTION_ID.fullmatch(entry.transaction_id):
             raise OcmfError("transaction id must be decimal digits")
         attributes += f' transactionId="{entry.transaction_id}"'
-    context = _context(record)
+    context = _context(sections)
     if context is not None:
         attributes += f' context="{context}"'
-    lines = [
+    signature, key = _signature_and_key(sections, key_text)
+    text = sections.text
+    if canonical and signature is not None and key is not None:
+        text = _with_canonical_signature(sections, signature, key)
+    encoding, key_output = _key_output(key_text, key)
+    encoding_attribute = f' encoding="{encoding}"' if encoding else ""
+    return [
         f"  <value{attributes}>",
         (
             '    <signedData format="OCMF" encoding="plain">'
-            f"{record.text.translate(_TEXT_ESCAPES)}</signedData>"
+            f"{text.translate(_TEXT_ESCAPES)}</signedData>"
         ),
+        (
+            f"    <publicKey{encoding_attribute}>"
+            f"{key_output.translate(_TEXT_ESCAPES)}</publicKey>"
+        ),
+        "  </value>",
     ]
-    key = _public_key(entry.public_key, record)
-    if key is not None:
-        encoding, text = key
-        attribute = f' encoding="{encoding}"' if encoding else ""
-        lines.append(
-            f"    <publicKey{attribute}>{text.translate(_TEXT_ESCAPES)}</publicKey>"
-        )
-    lines.append("  </value>")
-    return lines
 
 
-def _context(record: OcmfRecord) -> str | None:
+def _context(sections: OcmfSections) -> str | None:
     # A record holding both begin and end needs no partner: no context then.
+    try:
+        record: OcmfRecord = parse(sections.text)
+    except OcmfError:  # no payload object: the record still goes in, without context
+        return None
     begin, end = record.payload.begin, record.payload.end
     if begin is not None and end is None:
         return _CONTEXT_BEGIN
@@ -104,40 +142,88 @@ def _context(record: OcmfRecord) -> str | None:
     return None
 
 
-def _public_key(text: str, record: OcmfRecord) -> tuple[str | None, str] | None:
-    """Return (encoding, key text), or None when no key is known.
+def _signature_and_key(
+    sections: OcmfSections, key_text: str
+) -> tuple[OcmfSignature | None, PublicKey | None]:
+    """Return the signature and the key read on its curve, each None if unreadable."""
+    try:
+        signature = parse_signature(sections.signature_text)
+    except OcmfError:
+        return None, None
+    try:
+        return signature, load_public_key(
+            key_text, curve_for_algorithm(signature.algorithm)
+        )
+    except OcmfError:
+        return signature, None
+
+
+def _with_canonical_signature(
+    sections: OcmfSections, signature: OcmfSignature, key: PublicKey
+) -> str:
+    """Return the record with `SD` as canonical DER if the TPS cannot read it."""
+    try:
+        value = signature_value(signature, key.curve)
+        matched = matching_values(sections.payload_text, key, value)
+    except OcmfError:
+        return sections.text
+    if matched is None:  # a signature that does not verify is left as it came
+        return sections.text
+    issues = signature_shape_issues(value, matched)
+    if not any(issue.code in SIGNATURE_SHAPES for issue in issues):
+        return sections.text
+    blob = canonical_der(*matched)
+    if signature.encoding.strip().lower() == "base64":
+        data = base64.b64encode(blob).decode("ascii")
+    else:
+        data = blob.hex().upper()
+    signature_text = _replace_signature_data(sections.signature_text, data)
+    parts = sections.text.split("|")
+    parts[2] = signature_text
+    return "|".join(parts)
+
+
+def _replace_signature_data(text: str, data: str) -> str:
+    """Put `data` in place of the value of the (last) top-level `SD` key.
+
+    Everything else in the section stays as written; without an `SD` key at
+    the top level, the section comes back unchanged.
+    """
+    span: tuple[int, int] | None = None
+    depth = 0
+    tokens = [match for match in _JSON_TOKEN.finditer(text) if match.group().strip()]
+    for index, token in enumerate(tokens):
+        value = token.group()
+        if value in "{[":
+            depth += 1
+        elif value in "}]":
+            depth -= 1
+        elif (
+            depth == 1
+            and value.startswith('"')
+            and index + 2 < len(tokens)
+            and tokens[index + 1].group() == ":"
+            and tokens[index + 2].group() not in "{}[]:,"
+            and json.loads(value) == "SD"
+        ):
+            span = tokens[index + 2].span()
+    if span is None:
+        return text
+    return text[: span[0]] + json.dumps(data) + text[span[1] :]
+
+
+def _key_output(text: str, key: PublicKey | None) -> tuple[str | None, str]:
+    """Return (encoding, key text) for `publicKey`.
 
     A DER key is written as given (what the charger shows), without whitespace.
     A raw point or PEM, which the Transparenzsoftware cannot read, becomes DER
     hex. A key that cannot be read is still written: the signed data matters most.
     """
     compact = "".join(text.split())
-    if not compact:
-        return None
-    if _NOT_XML.search(compact):
-        raise OcmfError("the public key holds a character XML cannot carry")
-    try:
-        key = load_public_key(text, curve_for_algorithm(record.signature.algorithm))
-    except OcmfError:
-        key = None
-    if key is not None and not _is_der(compact):
-        der = key.public_bytes(
-            serialization.Encoding.DER,
-            serialization.PublicFormat.SubjectPublicKeyInfo,
-        )
-        return "hex", der.hex().upper()
+    if key is not None and key.form is not KeyForm.DER:
+        return "hex", key.der().hex().upper()
     if len(compact) % 2 == 0 and _HEX.fullmatch(compact):
         return "hex", compact
     if decode_hex_or_base64(compact):
         return "base64", compact
     return None, compact
-
-
-def _is_der(compact: str) -> bool:
-    for data in decode_hex_or_base64(compact):
-        try:
-            serialization.load_der_public_key(data)
-        except (ValueError, UnsupportedAlgorithm):
-            continue
-        return True
-    return False

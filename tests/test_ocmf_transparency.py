@@ -149,11 +149,21 @@ def test_transaction_id_must_be_digits(transaction_id: str) -> None:
         transparency_xml([entry])
 
 
-def test_unparsable_record_names_its_entry() -> None:
+def test_text_without_ocmf_sections_goes_in_as_it_came() -> None:
     good = TransparencyEntry(BY_NUMBER[4].ocmf, BY_NUMBER[4].public_key)
-    with pytest.raises(
-        OcmfError, match=re.escape("entry 2: record does not start with 'OCMF|'")
-    ):
+    cut = BY_NUMBER[4].ocmf[:60]
+    root = ET.fromstring(
+        transparency_xml([good, TransparencyEntry(cut, BY_NUMBER[4].public_key)])
+    )
+    second = root.findall("value")[1]
+    assert second.findtext("signedData") == cut
+    assert second.get("context") is None
+    assert second.findtext("publicKey")
+
+
+def test_text_without_ocmf_sections_and_key_names_its_entry() -> None:
+    good = TransparencyEntry(BY_NUMBER[4].ocmf, BY_NUMBER[4].public_key)
+    with pytest.raises(OcmfError, match=re.escape("entry 2: no public key")):
         transparency_xml([good, TransparencyEntry("garbage", "")])
 
 

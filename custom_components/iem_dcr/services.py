@@ -219,7 +219,7 @@ async def _async_export(call: ServiceCall) -> ServiceResponse:
                 translation_domain=DOMAIN,
                 translation_key="export_public_key_missing",
                 translation_placeholders={
-                    "pagination": stored.pagination if stored else "?"
+                    "pagination": (stored.pagination if stored else None) or "?"
                 },
             ) from err
         except OcmfError as err:

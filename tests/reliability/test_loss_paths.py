@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
+import xml.etree.ElementTree as ET
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -17,6 +19,9 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.iem_dcr.const import CONF_POLL_INTERVAL, DOMAIN
@@ -195,10 +200,30 @@ async def test_unreadable_tuple_without_readable_copy_needs_acknowledgement(
     assert caplog.text.count("cannot be read as OCMF") == 1
     with pytest.raises(ServiceValidationError):
         await start(hass, init_integration, transaction_id="tx-2")
-
+    # Export and diagnostics cope with it: the XML carries the text as it came.
+    exported: Any = await hass.services.async_call(
+        DOMAIN,
+        "export_transactions",
+        {"config_entry_id": init_integration.entry_id, "write_file": True},
+        blocking=True,
+        return_response=True,
+    )
+    assert exported is not None
+    assert exported["transactions"][0]["parse_error"]
+    values = ET.parse(str(exported["file"])).getroot().findall("value")
+    assert [value.findtext("signedData") for value in values] == [
+        ledger_records(matrix.config_dir)[0]["ocmf"]
+    ]
+    assert values[0].findtext("publicKey").upper() == (  # type: ignore[union-attr]
+        simulator.state.public_key_hex.upper()
+    )
     # The user acknowledges it under Repairs.
     assert await async_setup_component(hass, "repairs", {})
     await hass.async_block_till_done()
+    diagnostics: Any = await get_diagnostics_for_config_entry(
+        hass, hass_client, init_integration
+    )
+    assert diagnostics["ledger"]["unreadable_pending"] == [1]
     client = await hass_client()
     issue_id = f"unreadable_tuple_{init_integration.entry_id}_1"
     response = await client.post(

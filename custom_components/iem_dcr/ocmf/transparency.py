@@ -71,9 +71,10 @@ def transparency_xml(
     entry's key. Only the unsigned signature section changes; the signed
     payload bytes stay as they are.
 
-    Raises OcmfError, naming the entry, for text that is no OCMF record, holds
-    characters XML cannot carry, or has a transaction id that is not decimal
-    digits; MissingPublicKeyError for an entry without any public key.
+    A text that is not even split into OCMF sections goes in as it is. Raises
+    OcmfError, naming the entry, for text that holds characters XML cannot
+    carry, or a transaction id that is not decimal digits; MissingPublicKeyError
+    for an entry without any public key.
     """
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<values>"]
     for number, entry in enumerate(entries, start=1):
@@ -88,11 +89,17 @@ def transparency_xml(
 
 
 def _value_lines(entry: TransparencyEntry, canonical: bool) -> list[str]:
-    sections = split_sections(entry.ocmf)
-    if _NOT_XML.search(sections.text):
+    try:
+        sections: OcmfSections | None = split_sections(entry.ocmf)
+    except OcmfError:
+        # Not even its sections are there (cut off on the way): the text the
+        # meter handed out is exported all the same, for a person to look at.
+        sections = None
+    text = sections.text if sections is not None else entry.ocmf.strip()
+    if _NOT_XML.search(text):
         raise OcmfError("the OCMF text holds a character XML cannot carry")
     key_text = entry.public_key
-    if not key_text.strip():
+    if not key_text.strip() and sections is not None:
         key_text = sections.embedded_public_key or ""
     if not key_text.strip():
         raise MissingPublicKeyError(
@@ -105,12 +112,13 @@ def _value_lines(entry: TransparencyEntry, canonical: bool) -> list[str]:
         if not _TRANSACTION_ID.fullmatch(entry.transaction_id):
             raise OcmfError("transaction id must be decimal digits")
         attributes += f' transactionId="{entry.transaction_id}"'
-    context = _context(sections)
+    context = _context(sections) if sections is not None else None
     if context is not None:
         attributes += f' context="{context}"'
-    signature, key = _signature_and_key(sections, key_text)
-    text = sections.text
-    if canonical and signature is not None and key is not None:
+    signature, key = (
+        _signature_and_key(sections, key_text) if sections is not None else (None, None)
+    )
+    if canonical and sections is not None and signature is not None and key is not None:
         text = _with_canonical_signature(sections, signature, key)
     encoding, key_output = _key_output(key_text, key)
     encoding_attribute = f' encoding="{encoding}"' if encoding else ""

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import HomeAssistant
@@ -89,7 +90,7 @@ class TransactionStarted:
     identification: str
     meter_serial: str
     start_time: datetime | None
-    start_register: str | None
+    start_register: Decimal | None
     superseded: SignedTuple | None
 
 
@@ -169,7 +170,7 @@ class TransactionManager:
                 "start_time": (
                     started.start_time.isoformat() if started.start_time else None
                 ),
-                "start_register_kwh": started.start_register,
+                "start_register_kwh": _kwh(started.start_register),
             },
         )
         async_dispatcher_send(
@@ -229,9 +230,7 @@ class TransactionManager:
             identification=request.ocmf_id_field,
             meter_serial=after.meter_serial if after else meter.meter_serial,
             start_time=after.time.value if after else None,
-            start_register=(
-                _kwh_text(after.energy_import_total) if after is not None else None
-            ),
+            start_register=after.energy_import_total if after is not None else None,
             superseded=superseded,
         )
 
@@ -524,5 +523,6 @@ def _refusal_as(translation_key: str) -> Iterator[None]:
         ) from err
 
 
-def _kwh_text(value: Any) -> str:
-    return format(value, "f")
+def _kwh(value: Decimal | None) -> float | None:
+    """Return a register as a number, as the stop response has it."""
+    return float(value) if value is not None else None

@@ -38,7 +38,7 @@ Describer = Callable[[Event], dict[str, str]]
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(
-    recorder_mock: Recorder, enable_custom_integrations: None
+    quiet_sql_logs: None, recorder_mock: Recorder, enable_custom_integrations: None
 ) -> None:
     """The recorder must start before Home Assistant; the logbook reads it."""
 

@@ -29,7 +29,7 @@ PUBLIC_KEY = "sensor.iem_dcr_1isa0200001132_public_key"
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(
-    recorder_mock: Recorder, enable_custom_integrations: None
+    quiet_sql_logs: None, recorder_mock: Recorder, enable_custom_integrations: None
 ) -> None:
     """The recorder must start before Home Assistant."""
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import json
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.core import Recorder
@@ -195,6 +196,17 @@ async def test_entries_in_german(
         "hat den signierten Datensatz T7 gespeichert (beendet): 12,346 kWh,"
         " Signatur gültig"
     )
+
+
+async def test_a_broken_translation_falls_back_to_english(
+    hass: HomeAssistant,
+) -> None:
+    broken = {f"component.{DOMAIN}.common.logbook_started": "startete {missing}"}
+    with patch.object(logbook, "async_get_cached_translations", return_value=broken):
+        described = _describers(hass)[EVENT_TRANSACTION_STARTED](
+            Event(EVENT_TRANSACTION_STARTED, {"transaction_id": "tx-1"})
+        )
+    assert described["message"] == "started transaction tx-1"
 
 
 def test_built_in_texts_are_the_english_translations() -> None:

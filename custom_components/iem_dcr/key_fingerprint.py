@@ -8,6 +8,7 @@ the same key always gives the same fingerprint. No Home Assistant imports.
 
 from __future__ import annotations
 
+from functools import lru_cache
 import hashlib
 
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +20,8 @@ FINGERPRINT_DIGITS = 16
 GROUP = 4
 
 
+# The sensor asks on every state write; the key rarely changes.
+@lru_cache(maxsize=8)
 def key_fingerprint(key: str, algorithm: str) -> str | None:
     """Return the fingerprint of a public key, or None when the key is unreadable."""
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
 from datetime import UTC, datetime
+import logging
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
@@ -133,6 +134,16 @@ async def init_integration(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+def quiet_sql_logs() -> Generator[None]:
+    """Keep the recorder's SQL (logged at INFO by the test plugin) out of the output."""
+    engine = logging.getLogger("sqlalchemy.engine")
+    level = engine.level
+    engine.setLevel(logging.WARNING)
+    yield
+    engine.setLevel(level)
 
 
 @pytest.fixture(autouse=True)

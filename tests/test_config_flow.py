@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -152,6 +153,43 @@ async def test_already_configured(
     assert entry.data[CONF_PORT] == simulator.port
 
 
+async def test_abandoned_set_up_does_not_block_the_meter(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    abandoned = await _start(hass, simulator)
+    assert abandoned["step_id"] == "identity"
+    # The user closed that dialog and starts again: not "already being configured".
+    result = await _start(hass, simulator)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "identity"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_CT: CT, CONF_CI: CI}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    # Adding the meter closed the old dialog.
+    flows = {flow["flow_id"] for flow in hass.config_entries.flow.async_progress()}
+    assert abandoned["flow_id"] not in flows
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+async def test_identity_step_aborts_when_meter_was_added_meanwhile(
+    hass: HomeAssistant, simulator: MeterSimulator
+) -> None:
+    result = await _start(hass, simulator)
+    MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=simulator.state.serial,
+        data={CONF_HOST: "10.0.0.9", CONF_PORT: 80, CONF_CT: CT, CONF_CI: CI},
+    ).add_to_hass(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_CT: CT, CONF_CI: CI}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
 @pytest.mark.parametrize(
     ("user_input", "errors"),
     [
@@ -204,32 +242,68 @@ async def test_identity_step_validation(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_reconfigure_changes_connection(
+async def _reconfigure(
+    hass: HomeAssistant, entry: MockConfigEntry, port: int, ci: str = CI
+) -> dict[str, Any]:
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_HOST: "127.0.0.1", CONF_PORT: port, CONF_CT: CT, CONF_CI: ci},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    await hass.async_block_till_done()
+    return dict(result)
+
+
+async def test_reconfigure_new_identity_waits_for_power_cycle(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     simulator: MeterSimulator,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    result = await init_integration.start_reconfigure_flow(hass)
-    assert result["step_id"] == "reconfigure"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {
-            CONF_HOST: "127.0.0.1",
-            CONF_PORT: simulator.port,
-            CONF_CT: CT,
-            CONF_CI: "CP-2",
-        },
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reconfigure_successful"
+    result = await _reconfigure(hass, init_integration, simulator.port, ci="CP-2")
+    # Saved, and the user is told that the meter keeps the old CI for now.
+    assert result["reason"] == "reconfigure_needs_power_cycle"
+    assert result["description_placeholders"] == {"meter_ct": CT, "meter_ci": CI}
     assert init_integration.data[CONF_CI] == "CP-2"
-    await hass.async_block_till_done()
     # Reloaded with the new identity, which the meter refuses until a power-cycle.
     assert init_integration.runtime_data.settings.charge_point_id == "CP-2"
     assert issue_registry.async_get_issue(
         DOMAIN, f"identity_mismatch_{init_integration.entry_id}"
     )
+    assert simulator.state.charge_point_id == CI
+
+
+async def test_reconfigure_new_identity_on_power_cycled_meter_applies(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    simulator.state.power_cycle()
+    result = await _reconfigure(hass, init_integration, simulator.port, ci="CP-2")
+    assert result["reason"] == "reconfigure_successful"
+    # The reload wrote the new identity into the meter.
+    assert simulator.state.charge_point_id == "CP-2"
+
+
+async def test_reconfigure_moved_meter_applies(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    async with MeterSimulator(serial=simulator.state.serial) as moved:
+        result = await _reconfigure(hass, init_integration, moved.port)
+        assert result["reason"] == "reconfigure_successful"
+        assert init_integration.data[CONF_PORT] == moved.port
+        assert moved.state.charge_point_id == CI
+        assert await hass.config_entries.async_unload(init_integration.entry_id)
+
+
+async def test_reconfigure_without_change_says_so(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    coordinator = init_integration.runtime_data.coordinator
+    result = await _reconfigure(hass, init_integration, simulator.port)
+    assert result["reason"] == "reconfigure_unchanged"
+    # Not reloaded.
+    assert init_integration.runtime_data.coordinator is coordinator
 
 
 async def test_reconfigure_rejects_other_meter(
@@ -268,18 +342,55 @@ async def test_reconfigure_errors(
     assert result["errors"] == {"base": "not_iem_dcr"}
 
 
-OPTIONS = {
-    CONF_POLL_INTERVAL: 5,
-    CONF_CLOCK_SYNC_INTERVAL: 6,
-    CONF_TIME_ZONE_MODE: "fixed",
-    CONF_FIXED_OFFSET: "+0100",
-    CONF_HANDLE_DST: True,
-    CONF_REQUEST_TIMEOUT: 8,
-    CONF_TRANSACTION_RETRIES: 2,
-    CONF_RETRY_DELAY: 400,
+OPTIONS: dict[str, Any] = {
     CONF_TARIFF_TEXT: "0,40 EUR/kWh",
     CONF_SHOW_USER_ID: True,
+    "clock": {CONF_CLOCK_SYNC_INTERVAL: 6, CONF_TIME_ZONE_MODE: "home_assistant"},
+    "connection": {CONF_POLL_INTERVAL: 5, CONF_REQUEST_TIMEOUT: 8},
+    "transactions": {CONF_TRANSACTION_RETRIES: 2, CONF_RETRY_DELAY: 400},
 }
+FIXED_CLOCK = {CONF_CLOCK_SYNC_INTERVAL: 6, CONF_TIME_ZONE_MODE: "fixed"}
+
+
+def _sections(result: dict[str, Any]) -> dict[str, list[str]]:
+    """Return the form's sections and fields as {section or "": [field, ...]}."""
+    found: dict[str, list[str]] = {"": []}
+    for key, value in result["data_schema"].schema.items():
+        if isinstance(value, section):
+            found[str(key)] = [str(inner) for inner in value.schema.schema]
+        else:
+            found[""].append(str(key))
+    return found
+
+
+async def test_options_form_has_sections(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["step_id"] == "init"
+    assert _sections(dict(result)) == {
+        "": [CONF_TARIFF_TEXT, CONF_SHOW_USER_ID],
+        "clock": [CONF_CLOCK_SYNC_INTERVAL, CONF_TIME_ZONE_MODE],
+        "connection": [CONF_POLL_INTERVAL, CONF_REQUEST_TIMEOUT],
+        "transactions": [CONF_TRANSACTION_RETRIES, CONF_RETRY_DELAY],
+    }
+    # Every number has its range in the form.
+    schema = result["data_schema"]
+    assert schema is not None
+    ranges = {
+        str(key): (value.config["min"], value.config["max"])
+        for part in schema.schema.values()
+        if isinstance(part, section)
+        for key, value in part.schema.schema.items()
+        if "min" in getattr(value, "config", {})
+    }
+    assert ranges == {
+        CONF_CLOCK_SYNC_INTERVAL: (1, 24),
+        CONF_POLL_INTERVAL: (1, 60),
+        CONF_REQUEST_TIMEOUT: (1, 30),
+        CONF_TRANSACTION_RETRIES: (0, 5),
+        CONF_RETRY_DELAY: (200, 1000),
+    }
 
 
 async def test_options_flow_applies_and_reloads(
@@ -287,13 +398,25 @@ async def test_options_flow_applies_and_reloads(
 ) -> None:
     coordinator_before = init_integration.runtime_data.coordinator
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
-    assert result["step_id"] == "init"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], OPTIONS
     )
+    # Following Home Assistant's time zone needs no offset: no second step.
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert init_integration.options == OPTIONS
+    assert init_integration.options == {
+        CONF_TARIFF_TEXT: "0,40 EUR/kWh",
+        CONF_SHOW_USER_ID: True,
+        CONF_CLOCK_SYNC_INTERVAL: 6,
+        CONF_TIME_ZONE_MODE: "home_assistant",
+        CONF_POLL_INTERVAL: 5,
+        CONF_REQUEST_TIMEOUT: 8,
+        CONF_TRANSACTION_RETRIES: 2,
+        CONF_RETRY_DELAY: 400,
+        # Kept at their defaults while unused.
+        CONF_FIXED_OFFSET: "+0100",
+        CONF_HANDLE_DST: True,
+    }
     runtime = init_integration.runtime_data
     assert runtime.coordinator is not coordinator_before
     assert runtime.settings.poll_interval.total_seconds() == 5
@@ -302,12 +425,64 @@ async def test_options_flow_applies_and_reloads(
     assert simulator.state.tariff_text == "0,40 EUR/kWh"
 
 
+async def test_options_fixed_time_zone_asks_for_the_offset(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS, "clock": FIXED_CLOCK}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "fixed_offset"
+    assert _sections(dict(result)) == {"": [CONF_FIXED_OFFSET, CONF_HANDLE_DST]}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_FIXED_OFFSET: " -0500 ", CONF_HANDLE_DST: False}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_integration.options[CONF_TIME_ZONE_MODE] == "fixed"
+    assert init_integration.options[CONF_FIXED_OFFSET] == "-0500"
+    assert init_integration.options[CONF_HANDLE_DST] is False
+    policy = init_integration.runtime_data.settings.clock_policy
+    assert (policy.mode, policy.fixed_offset) == ("fixed", "-0500")
+
+
+@pytest.mark.parametrize(
+    ("offset", "error"),
+    [
+        ("0100", "invalid_offset"),
+        ("+01:00", "invalid_offset"),
+        ("+0175", "offset_minutes"),
+        # Out of range, and the message says so (not "not ±hhmm").
+        ("+2500", "offset_out_of_range"),
+        ("-1401", "offset_out_of_range"),
+    ],
+)
+async def test_options_offset_errors(
+    hass: HomeAssistant, init_integration: MockConfigEntry, offset: str, error: str
+) -> None:
+    options_before = dict(init_integration.options)
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**OPTIONS, "clock": FIXED_CLOCK}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_FIXED_OFFSET: offset, CONF_HANDLE_DST: True}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "fixed_offset"
+    assert result["errors"] == {CONF_FIXED_OFFSET: error}
+    assert dict(init_integration.options) == options_before
+    # Corrected, it is taken.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_FIXED_OFFSET: "+1400", CONF_HANDLE_DST: True}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
 @pytest.mark.parametrize(
     ("change", "errors"),
     [
-        ({CONF_FIXED_OFFSET: "0100"}, {CONF_FIXED_OFFSET: "invalid_offset"}),
-        ({CONF_FIXED_OFFSET: "+0175"}, {CONF_FIXED_OFFSET: "invalid_offset"}),
-        ({CONF_FIXED_OFFSET: "+1500"}, {CONF_FIXED_OFFSET: "invalid_offset"}),
         ({CONF_TARIFF_TEXT: "|"}, {CONF_TARIFF_TEXT: "forbidden_character"}),
         ({CONF_TARIFF_TEXT: "y" * 251}, {CONF_TARIFF_TEXT: "too_long"}),
         ({CONF_TARIFF_TEXT: "a\tb"}, {CONF_TARIFF_TEXT: "control_character"}),

@@ -29,7 +29,11 @@ def _imports(path: Path) -> set[str]:
 
 
 HA_FREE = _python_files(
-    PACKAGE / "api", PACKAGE / "ocmf", PACKAGE / "ledger.py", ROOT / "iem_dcr_simulator"
+    PACKAGE / "api",
+    PACKAGE / "ocmf",
+    PACKAGE / "ledger.py",
+    PACKAGE / "key_fingerprint.py",
+    ROOT / "iem_dcr_simulator",
 )
 
 

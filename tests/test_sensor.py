@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 
@@ -13,11 +14,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.iem_dcr.const import DOMAIN
+from custom_components.iem_dcr.key_fingerprint import key_fingerprint
 from iem_dcr_simulator import FaultKind, MeterSimulator
 
 from .helpers import poll, sim_control, state_of
 
 PREFIX = "iem_dcr_1isa0200001132"
+SIGNATURE_ALGORITHM = "ECDSA-secp256r1-SHA256"
 
 
 def plain(value: object) -> object:
@@ -86,20 +90,27 @@ async def test_entities(
 
 async def test_device(
     hass: HomeAssistant,
-    init_integration: MockConfigEntry,
+    mock_config_entry: MockConfigEntry,
     simulator: MeterSimulator,
     device_registry: dr.DeviceRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
+    mock_config_entry.add_to_hass(hass)
+    # Earlier versions linked "Visit" to the meter's raw JSON.
+    device_registry.async_get_or_create(
+        config_entry_id=mock_config_entry.entry_id,
+        identifiers={(DOMAIN, simulator.state.serial)},
+        configuration_url=f"{simulator.url}/counter/v1/ocmf/metervalue",
+    )
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
     devices = dr.async_entries_for_config_entry(
-        device_registry, init_integration.entry_id
+        device_registry, mock_config_entry.entry_id
     )
     assert len(devices) == 1
-    # The simulator's port changes from run to run.
-    assert devices[0].configuration_url == (
-        f"http://127.0.0.1:{simulator.port}/counter/v1/ocmf/metervalue"
-    )
     device = devices[0]
+    # The meter has no web interface: no "Visit" link.
+    assert device.configuration_url is None
     assert (
         plain(
             {
@@ -113,6 +124,20 @@ async def test_device(
         )
         == snapshot
     )
+
+
+async def test_public_key_sensor_shows_a_fingerprint(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    state = state_of(hass, f"sensor.{PREFIX}_public_key")
+    fingerprint = key_fingerprint(simulator.state.public_key_hex, SIGNATURE_ALGORITHM)
+    assert state.state == fingerprint
+    assert len(state.state) == 19
+    assert state.attributes["public_key"] == simulator.state.public_key_hex
+    # The same key in another shape (base64 DER) gives the same fingerprint.
+    as_base64 = base64.b64encode(bytes.fromhex(simulator.state.public_key_hex))
+    assert key_fingerprint(as_base64.decode(), SIGNATURE_ALGORITHM) == fingerprint
+    assert key_fingerprint("not a key", SIGNATURE_ALGORITHM) is None
 
 
 async def test_energy_values_follow_meter(

@@ -77,6 +77,7 @@ async def export(
     return dict(response)
 
 
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
 async def test_start_stop_round_trip(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -86,12 +87,16 @@ async def test_start_stop_round_trip(
 ) -> None:
     started_events = async_capture_events(hass, EVENT_TRANSACTION_STARTED)
     stopped_events = async_capture_events(hass, EVENT_TRANSACTION_STOPPED)
+    simulator.state.add_energy(import_kwh=Decimal("446.54"))
     simulator.requests.clear()
 
     response = await start(
         hass, init_integration, evse_id=CI, identification_level="HEARSAY"
     )
     assert response["status"] == "OK"
+    # A number, as in the stop response and the events.
+    assert response["start_register_kwh"] == 446.54
+    assert isinstance(response["start_register_kwh"], float)
     assert response["ocmf_id_field"] == UID
     assert response["meter_serial"] == SERIAL
     assert response["superseded"] is None
@@ -112,11 +117,12 @@ async def test_start_stop_round_trip(
     assert meter_pauses == [0.25]
     assert len(started_events) == 1
     assert started_events[0].data["transaction_id"] == "tx-1"
+    assert started_events[0].data["start_register_kwh"] == 446.54
     assert UID not in json.dumps(started_events[0].data)
     await hass.async_block_till_done()
     assert state_of(hass, f"binary_sensor.{PREFIX}_transaction").state == "on"
     assert (
-        state_of(hass, f"event.{PREFIX}_transaction").attributes["event_type"]
+        state_of(hass, f"event.{PREFIX}_transaction_events").attributes["event_type"]
         == "started"
     )
 
@@ -132,6 +138,7 @@ async def test_start_stop_round_trip(
     assert result["pagination"] == "T1"
     assert result["ocmf_id"] == f"{SERIAL}/T1"
     assert result["energy_kwh"] == pytest.approx(12.345)
+    assert result["start_register_kwh"] == response["start_register_kwh"]
     assert result["eichrecht_issues"] == []
     assert result["reason"] == "stopped"
     assert parse(record).payload.identification_data == UID
@@ -148,14 +155,14 @@ async def test_start_stop_round_trip(
     assert event["energy_kwh"] == pytest.approx(12.345)
 
     await poll(hass, freezer)
-    last = state_of(hass, f"sensor.{PREFIX}_last_transaction_energy")
+    last = state_of(hass, f"sensor.{PREFIX}_last_transaction")
     assert float(last.state) == pytest.approx(12.345)
     assert last.attributes["pagination"] == "T1"
     assert last.attributes["signature_valid"] is True
     assert UID not in json.dumps(dict(last.attributes))
-    assert state_of(hass, f"sensor.{PREFIX}_stored_signed_tuples").state == "1"
+    assert state_of(hass, f"sensor.{PREFIX}_signed_tuples").state == "1"
     assert (
-        state_of(hass, f"event.{PREFIX}_transaction").attributes["event_type"]
+        state_of(hass, f"event.{PREFIX}_transaction_events").attributes["event_type"]
         == "stopped"
     )
 
@@ -431,9 +438,7 @@ async def test_restart_during_transaction(
     await hass.async_block_till_done()
     assert init_integration.runtime_data.keeper.ledger_size == 1
     assert (
-        state_of(hass, f"sensor.{PREFIX}_last_transaction_energy").attributes[
-            "pagination"
-        ]
+        state_of(hass, f"sensor.{PREFIX}_last_transaction").attributes["pagination"]
         == "T1"
     )
 
@@ -514,10 +519,11 @@ async def test_torn_ledger_line_is_skipped(
     assert json.loads(lines[1])["ocmf"] == simulator.state.issued[0]
 
 
-async def test_stop_button(
+async def test_stop_button_stops_a_running_transaction(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
 ) -> None:
     await start(hass, init_integration)
+    assert state_of(hass, f"binary_sensor.{PREFIX}_transaction").state == "on"
     await hass.services.async_call(
         "button",
         "press",
@@ -525,7 +531,81 @@ async def test_stop_button(
         blocking=True,
     )
     assert not simulator.state.transaction_active
-    assert len(ledger_records(hass)) == 1
+    assert [item["reason"] for item in ledger_records(hass)] == ["stopped"]
+
+
+async def test_stop_button_says_when_nothing_runs(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    button = f"button.{PREFIX}_stop_transaction"
+    # Available while idle (an unavailable button would add logbook lines).
+    assert state_of(hass, button).state != "unavailable"
+    simulator.requests.clear()
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "button", "press", {"entity_id": button}, blocking=True
+        )
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "no_transaction_running"
+    # The meter was not asked to end anything.
+    assert posted(simulator, "receipt") == []
+    assert ledger_records(hass) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "level"),
+    [
+        # No user assigned: NONE, which the Eichrecht check accepts.
+        ({"identification_data": None}, "NONE"),
+        # An identification read but not checked.
+        ({}, "HEARSAY"),
+        ({"identification_level": ""}, "HEARSAY"),
+        ({"identification_level": "verified"}, "VERIFIED"),
+    ],
+)
+async def test_identification_level_default(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MeterSimulator,
+    fields: dict[str, Any],
+    level: str,
+) -> None:
+    data = {key: value for key, value in fields.items() if value is not None}
+    if "identification_data" in fields:
+        # Without identification data the transaction id is signed as the ID.
+        response = await hass.services.async_call(
+            DOMAIN,
+            "start_transaction",
+            {"config_entry_id": init_integration.entry_id, "transaction_id": "tx-9"},
+            blocking=True,
+            return_response=True,
+        )
+        assert response is not None
+    else:
+        await start(hass, init_integration, **data)
+    assert posted(simulator, "user")[-1]["IL"] == level
+    result = await stop(hass, init_integration)
+    assert parse(result["ocmf"]).payload.identification_level == level
+    assert result["eichrecht_issues"] == []
+
+
+async def test_ocmf_codes_from_the_action_form(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MeterSimulator
+) -> None:
+    # The form's selectors send lower-case option values; the meter gets OCMF codes.
+    await start(
+        hass,
+        init_integration,
+        identification_level="trusted",
+        identification_flags=["rfid_psk", "OCPP_NONE"],
+        identification_type="iso14443",
+    )
+    user = posted(simulator, "user")[-1]
+    assert (user["IL"], user["IF"], user["IT"]) == (
+        "TRUSTED",
+        ["RFID_PSK", "OCPP_NONE"],
+        "ISO14443",
+    )
 
 
 async def test_export_transactions(
@@ -716,7 +796,7 @@ async def test_tuple_the_transparenzsoftware_cannot_read_is_flagged_and_exported
     assert stopped_events[-1].data["tps_compatible"] is False
     assert stopped_events[-1].data["tps_incompatible_reason"] == reason
     await poll(hass, freezer)
-    last = state_of(hass, f"sensor.{PREFIX}_last_transaction_energy")
+    last = state_of(hass, f"sensor.{PREFIX}_last_transaction")
     assert last.attributes["tps_compatible"] is False
     assert last.attributes["tps_incompatible_reason"] == reason
 

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
 from .entity import IemDcrEntity
 
 if TYPE_CHECKING:
@@ -31,7 +33,12 @@ async def async_setup_entry(
 
 
 class IemDcrStopButton(IemDcrEntity, ButtonEntity):
-    """Ends the running transaction; its signed tuple is stored and announced."""
+    """Ends the running transaction; its signed tuple is stored and announced.
+
+    It stays available while no transaction runs: an unavailable button would
+    add two logbook lines to every transaction. A press then says why it does
+    nothing.
+    """
 
     def __init__(
         self, entry: IemDcrConfigEntry, description: ButtonEntityDescription
@@ -41,5 +48,9 @@ class IemDcrStopButton(IemDcrEntity, ButtonEntity):
         self._transactions = entry.runtime_data.transactions
 
     async def async_press(self) -> None:
-        """Stop the transaction."""
+        """Stop the transaction; refuse when the last poll shows none (`XT`)."""
+        if not self.coordinator.data.meter.transaction_active:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="no_transaction_running"
+            )
         await self._transactions.async_stop()

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import (
-    ConfigEntry,
-    ConfigFlow,
-    ConfigFlowResult,
-    OptionsFlow,
-)
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -38,7 +34,6 @@ from .const import (
     CONF_TRANSACTION_RETRIES,
     CONFIG_FLOW_TIMEOUT,
     DEFAULT_CT,
-    DEFAULT_FIXED_OFFSET,
     DEFAULT_PORT,
     DOMAIN,
     LOGGER,
@@ -46,7 +41,7 @@ from .const import (
     TIME_ZONE_MODE_FIXED,
     TIME_ZONE_MODE_HOME_ASSISTANT,
 )
-from .meter_clock import is_valid_offset
+from .meter_clock import OFFSET_MINUTES, OFFSET_RANGE, offset_problem
 from .signed_text import (
     MAX_CI_LENGTH,
     MAX_CT_LENGTH,
@@ -55,6 +50,9 @@ from .signed_text import (
     text_problem,
 )
 from .validation import vol
+
+if TYPE_CHECKING:
+    from . import IemDcrConfigEntry
 
 PORT_SELECTOR = NumberSelector(
     NumberSelectorConfig(min=1, max=65535, step=1, mode=NumberSelectorMode.BOX)
@@ -128,7 +126,7 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> IemDcrOptionsFlow:
+    def async_get_options_flow(config_entry: IemDcrConfigEntry) -> IemDcrOptionsFlow:
         """Return the options flow."""
         return IemDcrOptionsFlow()
 
@@ -168,12 +166,10 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
             }
             errors = await self._async_probe_errors(user_input)
             if not errors:
-                await self.async_set_unique_id(self._serial)
-                # A known meter at a new address: the update listener reloads it.
-                self._abort_if_unique_id_configured(
-                    updates=user_input, reload_on_update=False
-                )
+                # An abandoned set-up of the same meter must not block this one.
+                await self.async_set_unique_id(self._serial, raise_on_progress=False)
                 self._connection = user_input
+                self._abort_if_known_meter()
                 return await self.async_step_identity()
         return self.async_show_form(
             step_id="user",
@@ -181,6 +177,15 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONNECTION_SCHEMA, user_input or {}
             ),
             errors=errors,
+        )
+
+    def _abort_if_known_meter(self) -> None:
+        """Abort when the meter is configured; a new address is taken over.
+
+        The entry's update listener reloads it at the new address.
+        """
+        self._abort_if_unique_id_configured(
+            updates=self._connection, reload_on_update=False
         )
 
     async def async_step_identity(
@@ -197,6 +202,8 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
             }
             errors = _identity_errors(user_input, CONF_TARIFF_TEXT)
             if not errors:
+                # Another flow may have added the meter while this form was open.
+                self._abort_if_known_meter()
                 return self.async_create_entry(
                     title=f"IEM-DCR {self._serial}",
                     data={
@@ -252,12 +259,7 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 await self.async_set_unique_id(self._serial)
                 self._abort_if_unique_id_mismatch(reason="different_meter")
-                # The entry's update listener reloads it (Home Assistant 2026.12 and
-                # later refuse a reload helper next to an update listener).
-                self.hass.config_entries.async_update_entry(
-                    entry, data={**entry.data, **user_input}
-                )
-                return self.async_abort(reason="reconfigure_successful")
+                return self._async_apply_reconfigure(entry, user_input)
         schema = vol.Schema(
             {
                 vol.Required(CONF_HOST): TextSelector(),
@@ -274,60 +276,161 @@ class IemDcrConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
+    def _async_apply_reconfigure(
+        self, entry: IemDcrConfigEntry, user_input: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """Save the new values and say what happens to the meter."""
+        data = {**entry.data, **user_input}
+        if data == dict(entry.data):
+            return self.async_abort(reason="reconfigure_unchanged")
+        # The entry's update listener reloads it (Home Assistant 2026.12 and
+        # later refuse a reload helper next to an update listener).
+        self.hass.config_entries.async_update_entry(entry, data=data)
+        gateway = self._gateway
+        if gateway is not None and gateway.is_configured:
+            held = (gateway.charge_point_id_type, gateway.charge_point_id)
+            if held != (data[CONF_CT], data[CONF_CI]):
+                # The meter takes CT and CI once per power-up.
+                return self.async_abort(
+                    reason="reconfigure_needs_power_cycle",
+                    description_placeholders={
+                        "meter_ct": held[0],
+                        "meter_ci": held[1],
+                    },
+                )
+        return self.async_abort(reason="reconfigure_successful")
+
+
+# The options form: the everyday options first, the technical ones in sections.
+SECTION_CLOCK = "clock"
+SECTION_CONNECTION = "connection"
+SECTION_TRANSACTIONS = "transactions"
+OPTION_SECTIONS: dict[str, tuple[str, ...]] = {
+    SECTION_CLOCK: (CONF_CLOCK_SYNC_INTERVAL, CONF_TIME_ZONE_MODE),
+    SECTION_CONNECTION: (CONF_POLL_INTERVAL, CONF_REQUEST_TIMEOUT),
+    SECTION_TRANSACTIONS: (CONF_TRANSACTION_RETRIES, CONF_RETRY_DELAY),
+}
+COLLAPSED_SECTIONS = frozenset({SECTION_CONNECTION, SECTION_TRANSACTIONS})
+OFFSET_ERRORS = {
+    OFFSET_MINUTES: "offset_minutes",
+    OFFSET_RANGE: "offset_out_of_range",
+}
+
+
+def _options_schema() -> vol.Schema:
+    fields: dict[str, Any] = {
+        CONF_POLL_INTERVAL: _number(1, 60, 1, "s"),
+        CONF_REQUEST_TIMEOUT: _number(1, 30, 1, "s"),
+        CONF_CLOCK_SYNC_INTERVAL: _number(1, 24, 1, "h"),
+        CONF_TIME_ZONE_MODE: SelectSelector(
+            SelectSelectorConfig(
+                options=[TIME_ZONE_MODE_HOME_ASSISTANT, TIME_ZONE_MODE_FIXED],
+                mode=SelectSelectorMode.LIST,
+                translation_key=CONF_TIME_ZONE_MODE,
+            )
+        ),
+        CONF_TRANSACTION_RETRIES: _number(0, 5, 1, ""),
+        CONF_RETRY_DELAY: _number(200, 1000, 50, "ms"),
+    }
+    schema: dict[Any, Any] = {
+        vol.Optional(CONF_TARIFF_TEXT): TextSelector(),
+        vol.Required(CONF_SHOW_USER_ID): bool,
+    }
+    for name, keys in OPTION_SECTIONS.items():
+        schema[vol.Required(name)] = section(
+            vol.Schema({vol.Required(key): fields[key] for key in keys}),
+            {"collapsed": name in COLLAPSED_SECTIONS},
+        )
+    return vol.Schema(schema)
+
+
+def _fixed_offset_errors(options: dict[str, Any]) -> dict[str, str]:
+    problem = offset_problem(options[CONF_FIXED_OFFSET])
+    if problem is None:
+        return {}
+    return {CONF_FIXED_OFFSET: OFFSET_ERRORS.get(problem, "invalid_offset")}
+
 
 class IemDcrOptionsFlow(OptionsFlow):
-    """Polling, clock, resilience and tariff options."""
+    """Tariff, clock, polling and resilience options; the fixed offset on its own step."""
+
+    def __init__(self) -> None:
+        """Start with nothing entered."""
+        self._options: dict[str, Any] = {}
+
+    def _current(self) -> dict[str, Any]:
+        return {**OPTION_DEFAULTS, **self.config_entry.options}
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show and check the options."""
+        """Show and check the options; ask for the offset when it is fixed."""
         errors: dict[str, str] = {}
         if user_input is not None:
             options = {
-                CONF_POLL_INTERVAL: int(user_input[CONF_POLL_INTERVAL]),
-                CONF_CLOCK_SYNC_INTERVAL: int(user_input[CONF_CLOCK_SYNC_INTERVAL]),
-                CONF_TIME_ZONE_MODE: user_input[CONF_TIME_ZONE_MODE],
-                CONF_FIXED_OFFSET: user_input.get(
-                    CONF_FIXED_OFFSET, DEFAULT_FIXED_OFFSET
-                ).strip(),
-                CONF_HANDLE_DST: bool(user_input[CONF_HANDLE_DST]),
-                CONF_REQUEST_TIMEOUT: int(user_input[CONF_REQUEST_TIMEOUT]),
-                CONF_TRANSACTION_RETRIES: int(user_input[CONF_TRANSACTION_RETRIES]),
-                CONF_RETRY_DELAY: int(user_input[CONF_RETRY_DELAY]),
                 CONF_TARIFF_TEXT: user_input.get(CONF_TARIFF_TEXT, ""),
                 CONF_SHOW_USER_ID: bool(user_input[CONF_SHOW_USER_ID]),
             }
-            if not is_valid_offset(options[CONF_FIXED_OFFSET]):
-                errors[CONF_FIXED_OFFSET] = "invalid_offset"
-            errors.update(_text_errors(options, CONF_TARIFF_TEXT))
+            for name, keys in OPTION_SECTIONS.items():
+                options.update({key: user_input[name][key] for key in keys})
+            for key in (
+                CONF_POLL_INTERVAL,
+                CONF_CLOCK_SYNC_INTERVAL,
+                CONF_REQUEST_TIMEOUT,
+                CONF_TRANSACTION_RETRIES,
+                CONF_RETRY_DELAY,
+            ):
+                options[key] = int(options[key])
+            errors = _text_errors(options, CONF_TARIFF_TEXT)
             if not errors:
-                return self.async_create_entry(data=options)
-        current = {**OPTION_DEFAULTS, **self.config_entry.options}
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_POLL_INTERVAL): _number(1, 60, 1, "s"),
-                vol.Required(CONF_CLOCK_SYNC_INTERVAL): _number(1, 24, 1, "h"),
-                vol.Required(CONF_TIME_ZONE_MODE): SelectSelector(
-                    SelectSelectorConfig(
-                        options=[TIME_ZONE_MODE_HOME_ASSISTANT, TIME_ZONE_MODE_FIXED],
-                        mode=SelectSelectorMode.LIST,
-                        translation_key=CONF_TIME_ZONE_MODE,
-                    )
-                ),
-                vol.Required(CONF_FIXED_OFFSET): TextSelector(),
-                vol.Required(CONF_HANDLE_DST): bool,
-                vol.Required(CONF_REQUEST_TIMEOUT): _number(1, 30, 1, "s"),
-                vol.Required(CONF_TRANSACTION_RETRIES): _number(0, 5, 1, ""),
-                vol.Required(CONF_RETRY_DELAY): _number(200, 1000, 50, "ms"),
-                vol.Optional(CONF_TARIFF_TEXT): TextSelector(),
-                vol.Required(CONF_SHOW_USER_ID): bool,
-            }
-        )
+                current = self._current()
+                # Kept as they are while the time zone follows Home Assistant.
+                self._options = {
+                    **options,
+                    CONF_FIXED_OFFSET: current[CONF_FIXED_OFFSET],
+                    CONF_HANDLE_DST: current[CONF_HANDLE_DST],
+                }
+                if options[CONF_TIME_ZONE_MODE] == TIME_ZONE_MODE_FIXED:
+                    return await self.async_step_fixed_offset()
+                return self.async_create_entry(data=self._options)
+        current = self._current()
+        suggested: dict[str, Any] = {
+            CONF_TARIFF_TEXT: current[CONF_TARIFF_TEXT],
+            CONF_SHOW_USER_ID: current[CONF_SHOW_USER_ID],
+        }
+        for name, keys in OPTION_SECTIONS.items():
+            suggested[name] = {key: current[key] for key in keys}
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or current
+                _options_schema(), user_input or suggested
+            ),
+            errors=errors,
+        )
+
+    async def async_step_fixed_offset(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the fixed standard-time offset and daylight saving time."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            offset = {
+                CONF_FIXED_OFFSET: str(user_input[CONF_FIXED_OFFSET]).strip(),
+                CONF_HANDLE_DST: bool(user_input[CONF_HANDLE_DST]),
+            }
+            errors = _fixed_offset_errors(offset)
+            if not errors:
+                return self.async_create_entry(data={**self._options, **offset})
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_FIXED_OFFSET): TextSelector(),
+                vol.Required(CONF_HANDLE_DST): bool,
+            }
+        )
+        return self.async_show_form(
+            step_id="fixed_offset",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or self._options
             ),
             errors=errors,
         )

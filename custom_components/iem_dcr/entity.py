@@ -34,7 +34,6 @@ class IemDcrEntity(CoordinatorEntity[IemDcrCoordinator]):
         serial = entry.unique_id or ""
         self._attr_unique_id = f"{serial}_{description.key}"
         last = runtime.keeper.last
-        settings = runtime.settings
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, serial)},
             manufacturer=MANUFACTURER,
@@ -42,7 +41,9 @@ class IemDcrEntity(CoordinatorEntity[IemDcrCoordinator]):
             name=f"IEM-DCR {serial}",
             serial_number=serial,
             sw_version=last.firmware if last else None,
-            configuration_url=f"http://{settings.host}:{settings.port}/counter/v1/ocmf/metervalue",
+            # The meter has no web interface, only its REST API; None also clears
+            # the JSON link that earlier versions registered.
+            configuration_url=None,
         )
 
 

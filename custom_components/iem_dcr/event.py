@@ -23,6 +23,9 @@ TRANSACTION_EVENT = EventEntityDescription(
     key="transaction",
     translation_key="transaction",
     event_types=[EVENT_STARTED, EVENT_STOPPED],
+    # Each event would be a second logbook line next to the integration's own
+    # entry; the bus events carry the same for automations.
+    entity_registry_enabled_default=False,
 )
 
 

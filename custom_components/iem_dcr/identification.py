@@ -59,3 +59,13 @@ IDENTIFICATION_TYPES: Final = (
     "PHONE_NUMBER",
     "KEY_CODE",
 )
+
+
+def default_identification_level(identification_data: str | None) -> str:
+    """Return the OCMF `IL` for a start that names none.
+
+    `NONE` (no user assigned) without identification data; `HEARSAY` (read, but
+    not checked, e.g. a card UID) with it. Never `UNKNOWN`, the reference driver's
+    choice: it is an error level, which the Transparenzsoftware reports.
+    """
+    return "HEARSAY" if identification_data else "NONE"

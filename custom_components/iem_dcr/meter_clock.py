@@ -17,28 +17,42 @@ from .const import TIME_ZONE_MODE_FIXED, TIME_ZONE_MODE_HOME_ASSISTANT
 _OFFSET = re.compile(r"^([+-])(\d{2})(\d{2})$")
 _MAX_OFFSET = timedelta(hours=14)
 
+# Why an offset text is unusable (`OffsetError.problem`).
+OFFSET_FORMAT = "format"
+OFFSET_MINUTES = "minutes"
+OFFSET_RANGE = "range"
+
+
+class OffsetError(ValueError):
+    """A `±hhmm` text that is no usable offset; `problem` says why."""
+
+    def __init__(self, problem: str, text: str) -> None:
+        """Name the problem and the offending text."""
+        super().__init__(f"{problem}: {text!r}")
+        self.problem = problem
+
 
 def parse_offset(text: str) -> timedelta:
-    """Return the offset of a `±hhmm` text; ValueError when it is not one."""
+    """Return the offset of a `±hhmm` text; OffsetError when it is not one."""
     match = _OFFSET.match(text)
     if match is None:
-        raise ValueError(f"not a ±hhmm offset: {text!r}")
+        raise OffsetError(OFFSET_FORMAT, text)
     sign, hours, minutes = match.groups()
     if int(minutes) >= 60:
-        raise ValueError(f"minutes out of range: {text!r}")
+        raise OffsetError(OFFSET_MINUTES, text)
     offset = timedelta(hours=int(hours), minutes=int(minutes))
     if offset > _MAX_OFFSET:
-        raise ValueError(f"offset out of range: {text!r}")
+        raise OffsetError(OFFSET_RANGE, text)
     return -offset if sign == "-" else offset
 
 
-def is_valid_offset(text: str) -> bool:
-    """Tell whether text is a usable `±hhmm` offset."""
+def offset_problem(text: str) -> str | None:
+    """Return why text is no usable `±hhmm` offset, or None when it is one."""
     try:
         parse_offset(text)
-    except ValueError:
-        return False
-    return True
+    except OffsetError as err:
+        return err.problem
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,6 +26,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import MeterValue, TimeStatus
 from .entity import IemDcrEntity, IemDcrTransactionEntity
+from .key_fingerprint import key_fingerprint
 
 if TYPE_CHECKING:
     from . import IemDcrConfigEntry
@@ -33,6 +34,9 @@ if TYPE_CHECKING:
 
 # The coordinator does all the talking to the meter.
 PARALLEL_UPDATES = 0
+
+ATTR_PUBLIC_KEY = "public_key"
+ATTR_ALGORITHM = "algorithm"
 
 METER_STATUS = {
     "G": "ok",
@@ -92,6 +96,8 @@ SENSORS: tuple[IemDcrSensorDescription, ...] = (
     ),
     IemDcrSensorDescription(
         key="voltage",
+        # Only for its DC icon; the device class names it.
+        translation_key="voltage",
         device_class=SensorDeviceClass.VOLTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfElectricPotential.VOLT,
@@ -99,6 +105,7 @@ SENSORS: tuple[IemDcrSensorDescription, ...] = (
     ),
     IemDcrSensorDescription(
         key="current",
+        translation_key="current",
         device_class=SensorDeviceClass.CURRENT,
         state_class=SensorStateClass.MEASUREMENT,
         native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
@@ -136,12 +143,6 @@ SENSORS: tuple[IemDcrSensorDescription, ...] = (
         value_fn=_meter(lambda meter: meter.time.value),
     ),
     IemDcrSensorDescription(
-        key="public_key",
-        translation_key="public_key",
-        entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda data: data.public_key.key if data.public_key else None,
-    ),
-    IemDcrSensorDescription(
         key="error_code",
         translation_key="error_code",
         entity_category=EntityCategory.DIAGNOSTIC,
@@ -157,6 +158,11 @@ SENSORS: tuple[IemDcrSensorDescription, ...] = (
     ),
 )
 
+PUBLIC_KEY = SensorEntityDescription(
+    key="public_key",
+    translation_key="public_key",
+    entity_category=EntityCategory.DIAGNOSTIC,
+)
 LAST_TRANSACTION = SensorEntityDescription(
     key="last_transaction_energy",
     translation_key="last_transaction_energy",
@@ -181,6 +187,7 @@ async def async_setup_entry(
     async_add_entities(
         [
             *(IemDcrSensor(entry, description) for description in SENSORS),
+            IemDcrPublicKeySensor(entry, PUBLIC_KEY),
             IemDcrLastTransactionSensor(entry, LAST_TRANSACTION),
             IemDcrLedgerSizeSensor(entry, LEDGER_SIZE),
         ]
@@ -196,6 +203,30 @@ class IemDcrSensor(IemDcrEntity, SensorEntity):
     def native_value(self) -> str | int | float | Decimal | datetime | None:
         """Return the value."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+class IemDcrPublicKeySensor(IemDcrEntity, SensorEntity):
+    """The meter's signing key: a short fingerprint, the key itself as an attribute.
+
+    The whole key (182 hex digits) is too long for a state and would be written
+    to the recorder and the logbook on every reload; diagnostics carry it too.
+    """
+
+    _unrecorded_attributes = frozenset({ATTR_PUBLIC_KEY})
+
+    @property
+    def native_value(self) -> str | None:
+        """Return the key's fingerprint."""
+        key = self.coordinator.data.public_key
+        return key_fingerprint(key.key, key.algorithm) if key else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the key as the meter sent it, and its algorithm."""
+        key = self.coordinator.data.public_key
+        if key is None:
+            return None
+        return {ATTR_PUBLIC_KEY: key.key, ATTR_ALGORITHM: key.algorithm}
 
 
 class IemDcrLastTransactionSensor(IemDcrTransactionEntity, SensorEntity):

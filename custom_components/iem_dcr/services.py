@@ -27,6 +27,7 @@ from .identification import (
     IDENTIFICATION_FLAGS,
     IDENTIFICATION_LEVELS,
     IDENTIFICATION_TYPES,
+    default_identification_level,
 )
 from .ocmf import MissingPublicKeyError, OcmfError, TransparencyEntry, transparency_xml
 from .signed_text import MAX_ID_LENGTH, MAX_TARIFF_TEXT_LENGTH, text_problem
@@ -64,17 +65,25 @@ _SIGNED_TEXTS: dict[str, tuple[int, bool]] = {
     ATTR_TARIFF_TEXT: (MAX_TARIFF_TEXT_LENGTH, False),
 }
 
+
+def _ocmf_code(codes: tuple[str, ...]) -> vol.All[str]:
+    """Validate an OCMF code; the action form sends it in lower case."""
+    return vol.All(cv.string, vol.Upper, vol.In(codes))
+
+
 START_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Required(ATTR_TRANSACTION_ID): cv.string,
         vol.Optional(ATTR_EVSE_ID): cv.string,
         vol.Optional(ATTR_IDENTIFICATION_STATUS, default=True): cv.boolean,
-        vol.Optional(ATTR_IDENTIFICATION_LEVEL): vol.In(IDENTIFICATION_LEVELS),
-        vol.Optional(ATTR_IDENTIFICATION_FLAGS, default=list): vol.All(
-            cv.ensure_list, [vol.In(IDENTIFICATION_FLAGS)], vol.Length(max=4)
+        vol.Optional(ATTR_IDENTIFICATION_LEVEL): vol.Any(
+            None, "", _ocmf_code(IDENTIFICATION_LEVELS)
         ),
-        vol.Optional(ATTR_IDENTIFICATION_TYPE, default="NONE"): vol.In(
+        vol.Optional(ATTR_IDENTIFICATION_FLAGS, default=list): vol.All(
+            cv.ensure_list, [_ocmf_code(IDENTIFICATION_FLAGS)], vol.Length(max=4)
+        ),
+        vol.Optional(ATTR_IDENTIFICATION_TYPE, default="NONE"): _ocmf_code(
             IDENTIFICATION_TYPES
         ),
         vol.Optional(ATTR_IDENTIFICATION_DATA): cv.string,
@@ -135,14 +144,18 @@ async def _async_start(call: ServiceCall) -> ServiceResponse:
     data = call.data
     _check_signed_texts(dict(data))
     entry = _loaded_entry(call.hass, call)
+    identification_data = data.get(ATTR_IDENTIFICATION_DATA) or None
     request = StartRequest(
         transaction_id=data[ATTR_TRANSACTION_ID],
         evse_id=data.get(ATTR_EVSE_ID) or None,
         identification_status=data[ATTR_IDENTIFICATION_STATUS],
-        identification_level=data.get(ATTR_IDENTIFICATION_LEVEL),
+        identification_level=(
+            data.get(ATTR_IDENTIFICATION_LEVEL)
+            or default_identification_level(identification_data)
+        ),
         identification_flags=tuple(data[ATTR_IDENTIFICATION_FLAGS]),
         identification_type=data[ATTR_IDENTIFICATION_TYPE],
-        identification_data=data.get(ATTR_IDENTIFICATION_DATA) or None,
+        identification_data=identification_data,
         tariff_text=data.get(ATTR_TARIFF_TEXT) or None,
     )
     started = await entry.runtime_data.transactions.async_start(request)

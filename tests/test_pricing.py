@@ -448,6 +448,8 @@ def test_the_accumulator_survives_a_restart_through_json(charger: Charger) -> No
     charger.end()
 
     assert restarted.to_dict() == straight.to_dict()
+    empty = CostAccumulator(register_kind=RegisterKind.TOTAL, max_poll_interval=SECOND)
+    assert CostAccumulator.from_dict(empty.to_dict()).to_dict() == empty.to_dict()
     assert _settle(charger, restarted, price_at_end=DEAR) == _settle(
         charger, straight, price_at_end=DEAR
     )
@@ -558,3 +560,80 @@ def test_stored_session_costs_that_are_wrong_are_refused(
 
     with pytest.raises(PricingError):
         SessionCost.from_dict(cost.to_dict() | change)
+
+
+def test_open_gaps_of_scaled_polls_are_priced_at_the_end(charger: Charger) -> None:
+    accumulator = CostAccumulator(register_kind=RegisterKind.TOTAL)
+    charger.begin(ALICE_CARD)
+    registers = _charge_polled(charger, accumulator, [CHEAP] * 10 + [None] * 10)
+    charger.end()
+    session = _session(charger)
+    assert session.energy_kwh is not None
+    assert accumulator.samples_seen
+    assert [gap.price_per_kwh for gap in accumulator.gaps] == [None]
+
+    def scaled(price_at_end: Decimal | None) -> SessionCost:
+        # Without the signed begin register a total register cannot be matched.
+        return accumulator.finish(
+            energy_kwh=session.energy_kwh,
+            begin_register_kwh=None,
+            begin_time=session.begin,
+            finished_at=charger.now,
+            price_at_end=price_at_end,
+        )
+
+    cost = scaled(DEAR)
+    unknown = scaled(None)
+
+    assert cost.reconciliation is Reconciliation.SCALED
+    assert [gap.price_per_kwh for gap in cost.gaps] == [DEAR]
+    expected = (registers[10] - registers[0]) * CHEAP + (
+        registers[-1] - registers[10]
+    ) * DEAR
+    assert cost.cost == round_cost(expected)
+    assert unknown.method is PriceMethod.NONE
+    assert unknown.reconciliation is Reconciliation.SCALED
+
+
+def test_a_begin_without_a_price_takes_the_first_known_one(charger: Charger) -> None:
+    accumulator = CostAccumulator(register_kind=RegisterKind.TRANSACTION)
+    charger.begin(ALICE_CARD)
+    charger.run(SECOND * 5)  # the first poll already sees energy, but no price
+    registers = _charge_polled(charger, accumulator, [None] * 3 + [DEAR] * 5)
+    charger.end()
+
+    cost = _settle(charger, accumulator, price_at_end=CHEAP)
+
+    assert cost.cost == round_cost(registers[-1] * DEAR)
+    (gap,) = cost.gaps
+    assert gap.kind is GapKind.PRICE_UNAVAILABLE
+    assert gap.energy_kwh == registers[3] - registers[0]
+    assert gap.price_per_kwh == DEAR
+
+
+def test_a_session_without_energy_costs_nothing(charger: Charger) -> None:
+    accumulator = CostAccumulator(register_kind=RegisterKind.TOTAL)
+    charger.begin(ALICE_CARD)
+    _charge_polled(charger, accumulator, [CHEAP] * 5, current=0.0)
+    charger.end()
+
+    unmatched = accumulator.finish(
+        energy_kwh=Decimal("0.000"),
+        begin_register_kwh=None,
+        begin_time=None,
+        finished_at=charger.now,
+        price_at_end=None,
+    )
+    empty = CostAccumulator(register_kind=RegisterKind.TOTAL).finish(
+        energy_kwh=Decimal("0.000"),
+        begin_register_kwh=None,
+        begin_time=None,
+        finished_at=charger.now,
+        price_at_end=DEAR,
+    )
+
+    # The last polled price stands in for a missing price at the end.
+    assert unmatched.cost == empty.cost == Decimal("0.00")
+    assert unmatched.price_per_kwh is None
+    assert unmatched.gaps == empty.gaps == ()
+    assert unmatched.reconciliation is Reconciliation.UNMATCHED

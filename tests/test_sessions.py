@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.iem_dcr.ocmf import OcmfRecord
+from custom_components.iem_dcr import sessions as sessions_module
+from custom_components.iem_dcr.ocmf import OcmfError, OcmfRecord
 from custom_components.iem_dcr.pricing import PriceMethod, Tariff, priced_at
 from custom_components.iem_dcr.sessions import (
     Session,
@@ -374,3 +375,32 @@ def test_a_query_across_time_zones_compares_instants() -> None:
         )
         == []
     )
+
+
+def test_a_failing_calibration_law_check_is_a_finding(
+    charger: Charger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(record: OcmfRecord) -> list[object]:
+        raise OcmfError("cannot check")
+
+    charger.charge(ALICE_CARD, timedelta(minutes=5))
+    monkeypatch.setattr(sessions_module, "eichrecht_issues", broken)
+
+    (session,) = build_sessions(charger.ledger.entries())
+
+    assert [finding.code for finding in session.findings] == ["check_failed"]
+    assert session.verdict is Verdict.FINDINGS
+    assert session.energy_kwh is not None
+
+
+def test_a_reading_without_a_value_has_no_energy() -> None:
+    text = _record(
+        '{"TM":"2026-11-02T18:00:00,000+0100 I","TX":"B","RU":"kWh","ST":"G"},'
+        + _reading("E", "2026-11-02T19:00:00,000+0100", "2.0")
+    )
+
+    session = session_from_tuple(entry_at(1, text, recorded_at=START))
+
+    assert session.begin_register_kwh is None
+    assert session.energy_kwh is None
+    assert "missing_value" in {finding.code for finding in session.findings}

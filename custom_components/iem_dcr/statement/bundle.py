@@ -10,6 +10,7 @@ from pathlib import Path
 import re
 import tempfile
 from typing import Any
+import unicodedata
 
 from custom_components.iem_dcr.ocmf import (
     OcmfError,
@@ -29,7 +30,11 @@ from .model import (
 )
 from .pdf import render_pdf
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9.-]+")
+# File names stay ASCII: German letters as German writes them without umlauts.
+_TRANSLITERATION = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+)
 _SUFFIXES = {
     "pdf": ".pdf",
     "csv": ".csv",
@@ -166,12 +171,21 @@ def _stem(
     if driver:
         parts.append(driver)
     parts.append(created_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"))
-    base = "_".join(_UNSAFE.sub("-", part).strip("-") or "-" for part in parts)
+    base = "_".join(_file_name_part(part) for part in parts)
     stem, number = base, 1
     while any((folder / f"{stem}{suffix}").exists() for suffix in _SUFFIXES.values()):
         number += 1
         stem = f"{base}-{number}"
     return stem
+
+
+def _file_name_part(text: str) -> str:
+    ascii_text = (
+        unicodedata.normalize("NFKD", text.translate(_TRANSLITERATION))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+    )
+    return _UNSAFE.sub("-", ascii_text).strip("-.") or "-"
 
 
 def _write_all(folder: Path, stem: str, contents: dict[str, bytes]) -> dict[str, Path]:

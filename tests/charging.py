@@ -132,13 +132,3 @@ def entry_at(
 ) -> StoredRecord:
     """Return a stored record for a hand-made OCMF text."""
     return StoredRecord(sequence, recorded_at, ocmf, public_key, signature_valid)
-
-
-def every(step: timedelta, start: datetime, end: datetime) -> list[datetime]:
-    """Return the times from `start` to `end` (both included) in steps."""
-    times = []
-    moment = start
-    while moment <= end:
-        times.append(moment)
-        moment += step
-    return times

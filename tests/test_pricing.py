@@ -637,3 +637,19 @@ def test_a_session_without_energy_costs_nothing(charger: Charger) -> None:
     assert unmatched.price_per_kwh is None
     assert unmatched.gaps == empty.gaps == ()
     assert unmatched.reconciliation is Reconciliation.UNMATCHED
+
+
+def test_a_pause_in_polling_without_energy_is_no_gap(charger: Charger) -> None:
+    accumulator = CostAccumulator(register_kind=RegisterKind.TRANSACTION)
+    charger.begin(ALICE_CARD)
+    first = _charge_polled(charger, accumulator, [CHEAP] * 10)
+    charger.now += timedelta(hours=2)  # the car waits; Home Assistant is down
+    second = _charge_polled(charger, accumulator, [DEAR] * 10)
+    charger.end()
+
+    cost = _settle(charger, accumulator, price_at_end=DEAR)
+
+    assert cost.gaps == ()
+    assert cost.cost == round_cost(
+        (first[-1] - first[0]) * CHEAP + (second[-1] - second[0]) * DEAR
+    )

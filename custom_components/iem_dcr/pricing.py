@@ -341,15 +341,16 @@ class CostAccumulator:
         energy = register - last.register
         self._polled_energy += energy
         if time - last.time > self.max_poll_interval:
-            self._gaps.append(
-                PriceGap(
-                    kind=GapKind.MISSED_POLLS,
-                    start=last.time,
-                    end=time,
-                    energy_kwh=energy,
-                    price_per_kwh=None,
+            if energy:
+                self._gaps.append(
+                    PriceGap(
+                        kind=GapKind.MISSED_POLLS,
+                        start=last.time,
+                        end=time,
+                        energy_kwh=energy,
+                        price_per_kwh=None,
+                    )
                 )
-            )
         elif energy and last.price is not None:
             self._cost += energy * last.price
         elif energy:

@@ -245,7 +245,7 @@ def test_transparenzsoftware_compatibility_comes_from_the_caller(
     charger: Charger,
 ) -> None:
     charger.charge(ALICE_CARD, timedelta(minutes=5))
-    seen: list[tuple[str, str]] = []
+    seen: list[tuple[str | None, str]] = []
 
     def check(record: OcmfRecord, public_key: str) -> TpsVerdict:
         seen.append((record.payload.pagination, public_key))

@@ -19,12 +19,10 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.diagnostics import (
-    get_diagnostics_for_config_entry,
-)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.iem_dcr.const import CONF_POLL_INTERVAL, DOMAIN
+from custom_components.iem_dcr.diagnostics import async_get_config_entry_diagnostics
 from iem_dcr_simulator import FaultKind, MeterSimulator
 from tests.helpers import UID, poll, posted, sim_control, start, stop
 
@@ -220,9 +218,7 @@ async def test_unreadable_tuple_without_readable_copy_needs_acknowledgement(
     # The user acknowledges it under Repairs.
     assert await async_setup_component(hass, "repairs", {})
     await hass.async_block_till_done()
-    diagnostics: Any = await get_diagnostics_for_config_entry(
-        hass, hass_client, init_integration
-    )
+    diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
     assert diagnostics["ledger"]["unreadable_pending"] == [1]
     client = await hass_client()
     issue_id = f"unreadable_tuple_{init_integration.entry_id}_1"

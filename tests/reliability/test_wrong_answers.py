@@ -9,6 +9,7 @@ from pathlib import Path
 import threading
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import api as api_component
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -350,7 +351,7 @@ async def test_damaged_middle_line_is_a_warning(
 # -- 14. refusals the request or the meter's state causes --------------------------------
 
 
-async def test_refusals_answer_400_and_log_no_error(
+async def test_refusals_are_validation_errors_answered_400(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     simulator: MeterSimulator,
@@ -358,9 +359,20 @@ async def test_refusals_answer_400_and_log_no_error(
     caplog: pytest.LogCaptureFixture,
     matrix: Matrix,
 ) -> None:
+    # What the request or the meter's state causes is a ServiceValidationError...
+    with pytest.raises(ServiceValidationError) as err:
+        await stop(hass, init_integration)
+    assert err.value.translation_key == "no_transaction"
+    with pytest.raises(ServiceValidationError) as err:
+        await start(hass, init_integration, transaction_id="tx|1")
+    assert err.value.translation_key == "invalid_text_separator"
+    if not hasattr(api_component, "ServiceValidationError"):
+        return  # Home Assistant 2025.4's REST API answers 500 to every error
+    # ...which Home Assistant's REST API answers with 400, logging no error.
     assert await async_setup_component(hass, "api", {})
     client = await hass_client()
     body = {"config_entry_id": init_integration.entry_id}
+    caplog.clear()
     with caplog.at_level(logging.WARNING):
         response = await client.post(
             "/api/services/iem_dcr/stop_transaction?return_response", json=body

@@ -25,6 +25,7 @@ from .tuple_keeper import REASON_RECOVERED, TupleKeeper
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.EVENT,
     Platform.SENSOR,
 ]

@@ -26,6 +26,8 @@ CONF_HANDLE_DST: Final = "handle_dst"
 CONF_REQUEST_TIMEOUT: Final = "request_timeout"
 CONF_TRANSACTION_RETRIES: Final = "transaction_retries"
 CONF_RETRY_DELAY: Final = "retry_delay"
+CONF_DRIVERS: Final = "drivers"
+CONF_PRICE_PER_KWH: Final = "price_per_kwh"
 
 TIME_ZONE_MODE_HOME_ASSISTANT: Final = "home_assistant"
 TIME_ZONE_MODE_FIXED: Final = "fixed"

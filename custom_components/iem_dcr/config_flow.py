@@ -16,6 +16,7 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
 )
 
 from .api import Gateway, IemDcrClient, IemDcrConnectionError, IemDcrError
@@ -23,9 +24,11 @@ from .const import (
     CONF_CI,
     CONF_CLOCK_SYNC_INTERVAL,
     CONF_CT,
+    CONF_DRIVERS,
     CONF_FIXED_OFFSET,
     CONF_HANDLE_DST,
     CONF_POLL_INTERVAL,
+    CONF_PRICE_PER_KWH,
     CONF_REQUEST_TIMEOUT,
     CONF_RETRY_DELAY,
     CONF_SHOW_USER_ID,
@@ -41,6 +44,7 @@ from .const import (
     TIME_ZONE_MODE_FIXED,
     TIME_ZONE_MODE_HOME_ASSISTANT,
 )
+from .drivers import DriverTextError, drivers_text, parse_drivers, parse_price
 from .meter_clock import OFFSET_MINUTES, OFFSET_RANGE, offset_problem
 from .signed_text import (
     MAX_CI_LENGTH,
@@ -317,6 +321,38 @@ OFFSET_ERRORS = {
 }
 
 
+SECTION_PRICES = "prices_and_drivers"
+
+
+def _prices_schema() -> vol.Schema:
+    return vol.Schema(
+        {
+            vol.Optional(CONF_PRICE_PER_KWH): TextSelector(),
+            vol.Optional(CONF_DRIVERS): TextSelector(
+                TextSelectorConfig(multiline=True)
+            ),
+        }
+    )
+
+
+def _read_prices(values: dict[str, Any], options: dict[str, Any]) -> dict[str, str]:
+    """Put the price and the drivers into `options`; return the errors."""
+    try:
+        price = parse_price(str(values.get(CONF_PRICE_PER_KWH) or ""))
+    except DriverTextError as err:
+        return {"base": err.key}
+    try:
+        drivers = parse_drivers(str(values.get(CONF_DRIVERS) or ""))
+    except DriverTextError as err:
+        return {"base": err.key}
+    # Left out when unset, so entries without prices keep their options as they were.
+    if price is not None:
+        options[CONF_PRICE_PER_KWH] = str(price)
+    if drivers:
+        options[CONF_DRIVERS] = drivers
+    return {}
+
+
 def _options_schema() -> vol.Schema:
     fields: dict[str, Any] = {
         CONF_POLL_INTERVAL: _number(1, 60, 1, "s"),
@@ -341,6 +377,9 @@ def _options_schema() -> vol.Schema:
             vol.Schema({vol.Required(key): fields[key] for key in keys}),
             {"collapsed": name in COLLAPSED_SECTIONS},
         )
+    schema[vol.Optional(SECTION_PRICES, default={})] = section(
+        _prices_schema(), {"collapsed": True}
+    )
     return vol.Schema(schema)
 
 
@@ -381,7 +420,9 @@ class IemDcrOptionsFlow(OptionsFlow):
                 CONF_RETRY_DELAY,
             ):
                 options[key] = int(options[key])
-            errors = _text_errors(options, CONF_TARIFF_TEXT)
+            errors = _text_errors(options, CONF_TARIFF_TEXT) | _read_prices(
+                user_input.get(SECTION_PRICES, {}), options
+            )
             if not errors:
                 current = self._current()
                 # Kept as they are while the time zone follows Home Assistant.
@@ -400,6 +441,10 @@ class IemDcrOptionsFlow(OptionsFlow):
         }
         for name, keys in OPTION_SECTIONS.items():
             suggested[name] = {key: current[key] for key in keys}
+        suggested[SECTION_PRICES] = {
+            CONF_PRICE_PER_KWH: current.get(CONF_PRICE_PER_KWH, ""),
+            CONF_DRIVERS: drivers_text(current.get(CONF_DRIVERS) or {}),
+        }
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(

@@ -86,3 +86,61 @@ class DriverDirectory:
             if name and normalise_uid(candidate) not in normalise_uid(name):
                 return name
         return None
+
+
+class DriverTextError(ValueError):
+    """A line of the drivers text cannot be read; `key` names the translated error."""
+
+    def __init__(self, key: str) -> None:
+        """Keep the error's translation key (the UID is not part of the message)."""
+        super().__init__(key)
+        self.key = key
+
+
+def parse_price(text: str) -> Decimal | None:
+    """Read a price per kWh ("0.30" or "0,30"); None for an empty text.
+
+    Raises DriverTextError("price_invalid") or ("price_negative").
+    """
+    text = text.strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        price = Decimal(text)
+    except InvalidOperation:
+        raise DriverTextError("price_invalid") from None
+    if not price.is_finite():
+        raise DriverTextError("price_invalid")
+    if price < 0:
+        raise DriverTextError("price_negative")
+    return price
+
+
+def parse_drivers(text: str) -> dict[str, dict[str, str]]:
+    """Read one driver a line: `UID = Name` or `UID = Name; price per kWh`."""
+    drivers: dict[str, dict[str, str]] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        uid, equals, rest = line.partition("=")
+        name, _, price_text = rest.partition(";")
+        uid, name = normalise_uid(uid), name.strip()
+        if not equals or not uid or not name:
+            raise DriverTextError("driver_line_invalid")
+        driver = {"name": name}
+        price = parse_price(price_text)
+        if price is not None:
+            driver["price"] = str(price)
+        drivers[uid] = driver
+    return drivers
+
+
+def drivers_text(drivers: Mapping[str, Mapping[str, Any]]) -> str:
+    """Write drivers as `parse_drivers` reads them."""
+    lines = []
+    for uid, driver in drivers.items():
+        line = f"{uid} = {driver['name']}"
+        if driver.get("price") not in (None, ""):
+            line += f"; {driver['price']}"
+        lines.append(line)
+    return "\n".join(lines)

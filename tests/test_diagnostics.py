@@ -37,3 +37,23 @@ async def test_diagnostics(
     assert diagnostics == snapshot(
         exclude=props("port", "path", "last_poll_duration_s", "polls")
     )
+
+
+async def test_diagnostics_keep_driver_prices_but_not_cards_or_names(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    hass.config_entries.async_update_entry(
+        init_integration,
+        options={
+            **init_integration.options,
+            "drivers": {UID: {"name": "Alice", "price": "0.25"}},
+        },
+    )
+    await hass.async_block_till_done()
+    diagnostics = await async_get_config_entry_diagnostics(hass, init_integration)
+    text = json.dumps(diagnostics)
+    assert UID not in text
+    assert "Alice" not in text
+    assert diagnostics["entry"]["options"]["drivers"] == [
+        {"uid": "**REDACTED**", "name": "**REDACTED**", "price": "0.25"}
+    ]

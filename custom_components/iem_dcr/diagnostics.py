@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
+
+from .const import CONF_DRIVERS
 
 if TYPE_CHECKING:
     from . import IemDcrConfigEntry
@@ -29,7 +32,7 @@ async def async_get_config_entry_diagnostics(
             "entry": {
                 "title": entry.title,
                 "data": dict(entry.data),
-                "options": dict(entry.options),
+                "options": _options(entry.options),
             },
             "meter_value": data.meter.to_dict() if data else None,
             "gateway": (
@@ -71,3 +74,14 @@ async def async_get_config_entry_diagnostics(
         },
         TO_REDACT,
     )
+
+
+def _options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the options; drivers are keyed by card UID, so only their prices stay."""
+    copy = dict(options)
+    if CONF_DRIVERS in copy:
+        copy[CONF_DRIVERS] = [
+            {"uid": REDACTED, "name": REDACTED, "price": driver.get("price")}
+            for driver in copy[CONF_DRIVERS].values()
+        ]
+    return copy

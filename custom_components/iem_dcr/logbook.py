@@ -36,6 +36,7 @@ TEXTS: dict[str, str] = {
         "stored signed tuple {pagination} ({reason}): {energy}, {verdict}"
     ),
     "logbook_energy": "{energy} kWh",
+    "logbook_driver": "{message}, charged by {driver}",
     "logbook_energy_unknown": "energy unknown",
     "logbook_decimal_separator": ".",
     "logbook_signature_valid": "signature valid",
@@ -91,16 +92,19 @@ def async_describe_events(
             amount = text("logbook_energy_unknown")
         verdict, icon = VERDICTS.get(data.get("signature_valid"), VERDICTS[None])
         reason = f"logbook_reason_{data.get('reason')}"
+        message = text(
+            "logbook_stopped",
+            pagination=str(data.get("pagination") or "?"),
+            reason=text(reason) if reason in TEXTS else str(data.get("reason")),
+            energy=amount,
+            verdict=text(verdict),
+        )
+        if driver := data.get("driver"):
+            message = text("logbook_driver", message=message, driver=str(driver))
         return _entry(
             hass,
             data,
-            message=text(
-                "logbook_stopped",
-                pagination=str(data.get("pagination") or "?"),
-                reason=text(reason) if reason in TEXTS else str(data.get("reason")),
-                energy=amount,
-                verdict=text(verdict),
-            ),
+            message=message,
             icon=icon,
             link=(Platform.SENSOR, "last_transaction_energy"),
         )

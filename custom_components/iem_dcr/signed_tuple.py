@@ -38,6 +38,8 @@ class SignedTuple:
     end_register: Decimal | None
     reason: str
     parse_error: str | None = None
+    # The driver's name for the identification data, where one is known.
+    driver: str | None = None
 
     @classmethod
     def from_record(
@@ -117,8 +119,13 @@ class SignedTuple:
         return float(self.end_register - self.start_register)
 
     def summary(self) -> dict[str, Any]:
-        """Return the fields that carry no identification data (entity attributes)."""
+        """Return the fields that carry no identification data (entity attributes).
+
+        `driver` is there only when the identification data has a name.
+        """
+        named = {"driver": self.driver} if self.driver else {}
         return {
+            **named,
             "ocmf_id": self.ocmf_id,
             "pagination": self.pagination,
             "meter_serial": self.meter_serial,

@@ -10,7 +10,7 @@ issues) and only after it is stored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import re
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from homeassistant.helpers.event import async_call_later
 from .api import IemDcrError, IemDcrRefusedError, MeterValue
 from .const import DOMAIN, EVENT_TRANSACTION_STOPPED, LOGGER
 from .device import meter_device
+from .drivers import DriverDirectory
 from .ledger import AppendResult, Ledger, LedgerEntry, LedgerError, PaginationGap
 from .ocmf import OcmfError, OcmfRecord, parse, verify_signature
 from .signed_tuple import SignedTuple
@@ -297,12 +298,15 @@ class TupleKeeper:
         problem = verdict.parse_error
         if verdict.record is not None:
             try:
-                return SignedTuple.from_record(
+                return self._named(
+                    SignedTuple.from_record(
+                        verdict.record,
+                        public_key=public_key,
+                        signature_valid=verdict.signature_valid,
+                        reason=reason,
+                        meter_serial=self._serial,
+                    ),
                     verdict.record,
-                    public_key=public_key,
-                    signature_valid=verdict.signature_valid,
-                    reason=reason,
-                    meter_serial=self._serial,
                 )
             except Exception as err:  # noqa: BLE001 - describing must not cost a tuple
                 problem = f"unexpected error while describing: {type(err).__name__}"
@@ -333,13 +337,23 @@ class TupleKeeper:
                 meter_serial=entry.meter_serial,
                 parse_error=parse_error or "unreadable",
             )
-        return SignedTuple.from_record(
+        return self._named(
+            SignedTuple.from_record(
+                record,
+                public_key=entry.public_key,
+                signature_valid=entry.signature_valid,
+                reason=entry.reason,
+                meter_serial=entry.meter_serial,
+            ),
             record,
-            public_key=entry.public_key,
-            signature_valid=entry.signature_valid,
-            reason=entry.reason,
-            meter_serial=entry.meter_serial,
         )
+
+    def _named(self, signed: SignedTuple, record: OcmfRecord) -> SignedTuple:
+        """Add the driver's name (tags, then options); the UID stays in the OCMF text."""
+        name = DriverDirectory(self._hass, self._entry.options).name(
+            record.payload.identification_data
+        )
+        return replace(signed, driver=name) if name else signed
 
     def _announce(
         self, result: AppendResult, described: SignedTuple, verdict: Judgement

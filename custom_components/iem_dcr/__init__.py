@@ -19,6 +19,7 @@ from .ledger import LedgerError
 from .meter_resources import async_meter_resources, ledger_path
 from .services import async_setup_services
 from .settings import MeterSettings
+from .statement_service import async_setup_statement_service
 from .transaction import TransactionManager
 from .tuple_keeper import REASON_RECOVERED, TupleKeeper
 
@@ -56,6 +57,7 @@ type IemDcrConfigEntry = ConfigEntry[IemDcrRuntimeData]
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the service actions once for all meters."""
     async_setup_services(hass)
+    async_setup_statement_service(hass)
     return True
 
 

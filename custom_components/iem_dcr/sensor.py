@@ -27,6 +27,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .api import MeterValue, TimeStatus
 from .entity import IemDcrEntity, IemDcrTransactionEntity
 from .key_fingerprint import key_fingerprint
+from .month_sensors import month_sensors
 
 if TYPE_CHECKING:
     from . import IemDcrConfigEntry
@@ -190,6 +191,7 @@ async def async_setup_entry(
             IemDcrPublicKeySensor(entry, PUBLIC_KEY),
             IemDcrLastTransactionSensor(entry, LAST_TRANSACTION),
             IemDcrLedgerSizeSensor(entry, LEDGER_SIZE),
+            *month_sensors(entry, hass),
         ]
     )
 

@@ -6,19 +6,18 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .drivers import DriverDirectory
 from .entity import IemDcrTransactionEntity
-from .sessions import Session, SessionIndex, build_sessions
+from .meter_sessions import MeterSessions
+from .sessions import Session
 from .statement.wording import Wording
 
 if TYPE_CHECKING:
     from . import IemDcrConfigEntry
-    from .signed_tuple import SignedTuple
 
 # Reads the ledger in memory; no requests to the meter.
 PARALLEL_UPDATES = 0
@@ -34,7 +33,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the meter's calendar of charging sessions."""
-    async_add_entities([ChargingSessionsCalendar(entry)])
+    async_add_entities([ChargingSessionsCalendar(entry, MeterSessions(hass, entry))])
 
 
 def event_of(session: Session, wording: Wording) -> CalendarEvent:
@@ -64,27 +63,10 @@ class ChargingSessionsCalendar(IemDcrTransactionEntity, CalendarEntity):
     # which 2025.4 lacks: no colour of our own.
     _attr_initial_color = None
 
-    def __init__(self, entry: IemDcrConfigEntry) -> None:
-        """Index the sessions stored so far."""
+    def __init__(self, entry: IemDcrConfigEntry, sessions: MeterSessions) -> None:
+        """Serve the meter's sessions."""
         super().__init__(entry, SESSIONS)
-        self._options = entry.options
-        self._index: SessionIndex | None = None
-        self._indexed = -1
-
-    def _sessions(self) -> SessionIndex:
-        # Rebuilt only when the ledger grew: a calendar view asks often.
-        size = self._keeper.ledger_size
-        if self._index is None or size != self._indexed:
-            directory = DriverDirectory(self.hass, self._options)
-            self._index = SessionIndex(
-                build_sessions(
-                    self._keeper.ledger.entries(),
-                    resolve_driver=directory.name,
-                    tariff=directory.tariff(self._options),
-                )
-            )
-            self._indexed = size
-        return self._index
+        self._sessions = sessions
 
     def _wording(self) -> Wording:
         language = "de" if self.hass.config.language.startswith("de") else "en"
@@ -94,8 +76,8 @@ class ChargingSessionsCalendar(IemDcrTransactionEntity, CalendarEntity):
     @property
     def event(self) -> CalendarEvent | None:
         """Return the latest session (the calendar's state shows it)."""
-        sessions = list(self._sessions())
-        return event_of(sessions[-1], self._wording()) if sessions else None
+        latest = self._sessions.latest()
+        return event_of(latest, self._wording()) if latest else None
 
     async def async_get_events(
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
@@ -104,12 +86,5 @@ class ChargingSessionsCalendar(IemDcrTransactionEntity, CalendarEntity):
         wording = self._wording()
         return [
             event_of(session, wording)
-            for session in self._sessions().overlapping(start_date, end_date)
+            for session in self._sessions.overlapping(start_date, end_date)
         ]
-
-    @callback
-    def _handle_news(self, kind: str, signed: SignedTuple | None) -> None:
-        """Show a stored tuple at once."""
-        if kind == "stopped":
-            self._index = None
-        super()._handle_news(kind, signed)

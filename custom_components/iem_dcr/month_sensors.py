@@ -17,14 +17,12 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 
-from .drivers import DriverDirectory
 from .entity import IemDcrTransactionEntity
-from .sessions import Session, SessionIndex, build_sessions
+from .meter_sessions import MeterSessions
 from .statement import Period
 
 if TYPE_CHECKING:
     from . import IemDcrConfigEntry
-    from .tuple_keeper import TupleKeeper
 
 _ZERO = Decimal(0)
 
@@ -77,32 +75,6 @@ MONTH_SENSORS = (
 )
 
 
-class MeterSessions:
-    """The meter's sessions, read again only when the ledger grew."""
-
-    def __init__(self, hass: HomeAssistant, entry: IemDcrConfigEntry) -> None:
-        """Read sessions of one meter's ledger with its drivers and prices."""
-        self._hass = hass
-        self._options = entry.options
-        self._keeper: TupleKeeper = entry.runtime_data.keeper
-        self._index = SessionIndex()
-        self._indexed = -1
-
-    def index(self) -> SessionIndex:
-        """Return the sessions, indexed by begin."""
-        if self._keeper.ledger_size != self._indexed:
-            directory = DriverDirectory(self._hass, self._options)
-            self._index = SessionIndex(
-                build_sessions(
-                    self._keeper.ledger.entries(),
-                    resolve_driver=directory.name,
-                    tariff=directory.tariff(self._options),
-                )
-            )
-            self._indexed = self._keeper.ledger_size
-        return self._index
-
-
 def month_period(now: datetime, months_ago: int) -> Period:
     """Return the calendar month `months_ago` before `now`'s, in `now`'s zone."""
     index = now.year * 12 + now.month - 1 - months_ago
@@ -142,9 +114,7 @@ class MonthSensor(IemDcrTransactionEntity, SensorEntity):
     def native_value(self) -> Decimal | None:
         """Return the month's total; a cost is None while a session has no price."""
         period = month_period(dt_util.now(), self.entity_description.months_ago)
-        chosen: list[Session] = self._sessions.index().starting_in(
-            period.start, period.end
-        )
+        chosen = self._sessions.starting_in(period.start, period.end)
         if not self.entity_description.cost:
             return sum((s.energy_kwh or _ZERO for s in chosen), _ZERO)
         costs = [s.cost.cost if s.cost else None for s in chosen]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,7 @@ from homeassistant.util import dt as dt_util
 from .const import DEFAULT_MODEL, DOMAIN, EXPORT_DIRECTORY, MANUFACTURER
 from .drivers import DriverDirectory
 from .services import ATTR_CONFIG_ENTRY_ID, _loaded_entry
-from .sessions import build_sessions
+from .sessions import session_from_tuple, with_cost
 from .statement import (
     MeterInfo,
     Period,
@@ -100,11 +101,20 @@ async def _async_create_statement(call: ServiceCall) -> ServiceResponse:
     public_key = runtime.coordinator.public_key
     last = runtime.keeper.last
     directory = DriverDirectory(hass, entry.options)
-    sessions = build_sessions(
-        runtime.keeper.ledger.entries(),
-        resolve_driver=directory.name,
-        tariff=directory.tariff(entry.options),
+    tariff = directory.tariff(entry.options)
+    entries = runtime.keeper.ledger.entries()
+    # Parsing the whole ledger takes a while: in the executor; names in the loop.
+    parsed = await hass.async_add_executor_job(
+        lambda: [session_from_tuple(item) for item in entries]
     )
+    sessions = [
+        with_cost(
+            replace(session, driver=directory.name(session.identification_data)),
+            tariff=tariff,
+            costs={},
+        )
+        for session in parsed
+    ]
     flat_rate = data.get(ATTR_FLAT_RATE)
     pricing = StatementPricing(
         flat_rate=None if flat_rate is None else Decimal(str(flat_rate))

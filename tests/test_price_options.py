@@ -10,6 +10,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.iem_dcr.const import CONF_DRIVERS, CONF_PRICE_PER_KWH
+from custom_components.iem_dcr.drivers import parse_drivers
 
 from .charging import ALICE_CARD, JUERGEN_CARD
 from .test_config_flow import OPTIONS
@@ -97,3 +98,17 @@ async def test_wrong_prices_and_driver_lines_are_refused(
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
     assert dict(init_integration.options) == options_before
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "04A1B2C3D4E5F6",
+        "04a1b2c3d4e5f6",
+        "04:A1:B2:C3:D4:E5:F6",
+        "04-A1-B2-C3-D4-E5-F6",
+        "04 A1 B2 C3 D4 E5 F6",
+    ],
+)
+def test_a_uid_may_be_written_as_card_readers_print_it(written: str) -> None:
+    assert parse_drivers(f"{written} = Alice") == {ALICE_CARD: {"name": "Alice"}}

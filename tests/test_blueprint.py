@@ -34,6 +34,8 @@ async def _automation_from_blueprint(
     target.mkdir(parents=True)
     shutil.copy(BLUEPRINT / "charge_with_tag.yaml", target)
     hass.states.async_set(PLUG, "on")
+    # The logbook needs the frontend, which is not installed for tests (2025.4).
+    hass.config.components.add("frontend")
     assert await async_setup_component(hass, "logbook", {})
     assert await async_setup_component(
         hass,

@@ -40,7 +40,7 @@ class SavedState:
 
 
 def snapshot(state: MeterState) -> dict[str, Any]:
-    """The state file's content for `state`."""
+    """Return the state file's content for `state`."""
     pem = state.private_key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -78,32 +78,36 @@ def load(path: Path) -> SavedState | None:
     except FileNotFoundError:
         return None
     try:
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ValueError("not a simulator state file")
-        key = serialization.load_pem_private_key(
-            data["private_key_pem"].encode("ascii"), password=None
-        )
-        if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise ValueError("the key is no EC key")
-        pagination = data["pagination"]
-        issued = data["issued"]
-        if not isinstance(pagination, int) or pagination < 0:
-            raise ValueError("pagination must be a counter")
-        if not isinstance(issued, list) or not all(isinstance(t, str) for t in issued):
-            raise ValueError("issued must be a list of tuples")
-        return SavedState(
-            private_key=key,
-            import_kwh=Decimal(data["energy_import_total_kwh"]),
-            export_kwh=Decimal(data["energy_export_total_kwh"]),
-            pagination=pagination,
-            issued=tuple(issued),
-        )
+        return _parse(text)
     except (ValueError, KeyError, TypeError, AttributeError, InvalidOperation) as err:
         raise StateFileError(
             f"{path} is not a readable simulator state file ({err}); "
             "move it away or delete it to start with a fresh meter"
         ) from err
+
+
+def _parse(text: str) -> SavedState:
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError("not a simulator state file")
+    key = serialization.load_pem_private_key(
+        data["private_key_pem"].encode("ascii"), password=None
+    )
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise TypeError("the key is no EC key")
+    pagination = data["pagination"]
+    issued = data["issued"]
+    if not isinstance(pagination, int) or pagination < 0:
+        raise ValueError("pagination must be a counter")
+    if not isinstance(issued, list) or not all(isinstance(t, str) for t in issued):
+        raise TypeError("issued must be a list of tuples")
+    return SavedState(
+        private_key=key,
+        import_kwh=Decimal(data["energy_import_total_kwh"]),
+        export_kwh=Decimal(data["energy_export_total_kwh"]),
+        pagination=pagination,
+        issued=tuple(issued),
+    )
 
 
 def restore(saved: SavedState, state: MeterState) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import signal
 from typing import TYPE_CHECKING
 
+from . import persistence
 from .server import DEFAULT_BODY_DELAY, DEFAULT_IDLE_TIMEOUT, MeterSimulator
 from .signing import load_or_create_private_key
 from .state import DEFAULT_SERIAL
@@ -44,6 +45,12 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         type=Path,
         help="PEM file with the meter's P-256 key, created if missing so that the "
         "meter keeps its key across restarts",
+    )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        help="JSON file keeping registers, pagination, issued tuples and key across runs "
+        "(loaded at start, written on every transaction and on exit)",
     )
     parser.add_argument("--voltage", type=float, default=0.0, help="DC voltage in V")
     parser.add_argument(
@@ -100,8 +107,13 @@ async def serve(
     announce: Callable[[MeterSimulator], None] = _announce,
 ) -> None:
     """Serve the meter described by `arguments` until `stop` is set."""
+    saved = persistence.load(arguments.state_file) if arguments.state_file else None
     private_key = (
-        load_or_create_private_key(arguments.key_file) if arguments.key_file else None
+        saved.private_key
+        if saved is not None
+        else load_or_create_private_key(arguments.key_file)
+        if arguments.key_file
+        else None
     )
     simulator = MeterSimulator(
         host=arguments.host,
@@ -112,12 +124,21 @@ async def serve(
         idle_timeout=arguments.idle_timeout,
         body_delay=arguments.body_delay,
     )
+    if saved is not None:
+        persistence.restore(saved, simulator.state)
+    state_file: Path | None = arguments.state_file
+    if state_file is not None:
+        simulator.state.on_change = lambda: persistence.save(
+            state_file, simulator.state
+        )
     simulator.state.set_measurements(
         voltage=arguments.voltage, current=arguments.current
     )
     async with simulator:
         announce(simulator)
         await stop.wait()
+    if state_file is not None:
+        persistence.save(state_file, simulator.state)
 
 
 async def _serve_until_signalled(arguments: argparse.Namespace) -> None:
@@ -131,7 +152,10 @@ async def _serve_until_signalled(arguments: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Serve until SIGINT or SIGTERM."""
-    asyncio.run(_serve_until_signalled(parse_arguments(argv)))
+    try:
+        asyncio.run(_serve_until_signalled(parse_arguments(argv)))
+    except persistence.StateFileError as err:
+        raise SystemExit(f"iem_dcr_simulator: {err}") from err
 
 
 if __name__ == "__main__":

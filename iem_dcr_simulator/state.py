@@ -102,6 +102,8 @@ class MeterState:
         self._integrated_until = self._clock()
         self.pagination = 0
         self.issued: list[str] = []
+        # Called after a change a state file must keep (see persistence.py).
+        self.on_change: Callable[[], None] | None = None
         self.last_ocmf: str | None = None
         # A test knob, not meter state: it survives power cycles.
         self.signature_shape = SignatureShape.ANY
@@ -197,6 +199,11 @@ class MeterState:
             raise ValueError("registers only count up")
         self._integrate()
         self._book(import_kwh, export_kwh)
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def shape_signatures(
         self, shape: SignatureShape | str, count: int | None = 1
@@ -318,6 +325,7 @@ class MeterState:
         self._export_transaction = _NO_ENERGY
         self._begin_reading = self._reading("B")
         self.transaction_active = True
+        self._changed()
 
     def end_transaction(self) -> str:
         """POST /receipt {"TX":"E"}: end, sign and return the record."""
@@ -355,6 +363,7 @@ class MeterState:
         self.transaction_active = False
         self._begin_reading = None
         self.staged_user = None
+        self._changed()
         return record
 
     def end_transaction_externally(self) -> str:

@@ -18,8 +18,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--meters", default="1,10,50", help="comma-separated counts")
     parser.add_argument("--quick", action="store_true", help="short windows, one run")
-    parser.add_argument("--no-recorder", action="store_true", help="skip the recorder runs")
-    parser.add_argument("--markdown", action="store_true", help="print the README table")
+    parser.add_argument(
+        "--no-recorder", action="store_true", help="skip the recorder runs"
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the README table"
+    )
     arguments = parser.parse_args(argv)
     arguments.meter_counts = [int(part) for part in arguments.meters.split(",") if part]
     if arguments.quick:
@@ -29,7 +33,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def machine() -> str:
     """Cores, CPU model, Python and Home Assistant version."""
-    from homeassistant.const import __version__  # noqa: PLC0415
+    from homeassistant.const import __version__
 
     model = "unknown CPU"
     cores = 0
@@ -53,8 +57,13 @@ def main(argv: list[str] | None = None) -> None:
             # Alternate the contenders so drift on a shared machine hits both.
             order = CONTENDERS if number % 2 == 0 else CONTENDERS[::-1]
             for contender in order:
-                print(f"run {number + 1}: {contender}, {count} meters, recorder {'on' if recorder else 'off'}", file=sys.stderr)
-                results.append(scenario.run(contender, count, arguments.window, recorder=recorder))
+                print(
+                    f"run {number + 1}: {contender}, {count} meters, recorder {'on' if recorder else 'off'}",
+                    file=sys.stderr,
+                )
+                results.append(
+                    scenario.run(contender, count, arguments.window, recorder=recorder)
+                )
     extra = [("floor: aiohttp GET + json, new connection", f"{floor.measure():.2f} ms")]
     print(machine())
     print(table.render(table.rows(results, extra), markdown=arguments.markdown))

@@ -16,7 +16,9 @@ async def _poll(url: str, count: int) -> float:
     for _ in range(count):
         # A new connection per request, as our transport does.
         async with (
-            aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as session,
+            aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(force_close=True)
+            ) as session,
             session.get(url) as answer,
         ):
             json.loads(await answer.read())

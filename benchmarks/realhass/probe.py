@@ -52,12 +52,14 @@ async def async_setup(hass, config):
 
 LAG_FILE = "bench_probe_lag.txt"
 
+
 def install(config_dir: Path) -> None:
     """Write the probe into `config_dir/custom_components/bench_probe`."""
     folder = config_dir / "custom_components" / "bench_probe"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "manifest.json").write_text(MANIFEST)
     (folder / "__init__.py").write_text(CODE)
+
 
 def lag_samples(config_dir: Path, since: float, until: float) -> list[float]:
     """Return the lateness (ms) of the timers that fired between `since` and `until`."""

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from typing import BinaryIO
 import urllib.request
 
 from .ha_config import REPO
@@ -97,7 +98,7 @@ class HomeAssistant:
         self.config_dir = config_dir
         self.http_port = http_port
         self._process: subprocess.Popen[bytes] | None = None
-        self._log = None
+        self._log: BinaryIO | None = None
 
     @property
     def pid(self) -> int:

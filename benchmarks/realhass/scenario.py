@@ -65,11 +65,19 @@ def run(contender: str, meters: int, window: float, *, recorder: bool) -> RunRes
         hass.start()
         _wait_for_polls(stand_in, meters * WARM_UP_POLLS, timeout=120)
         time.sleep(2)  # let set-up work (registries, first states) settle
-        served0, cpu0, db0 = stand_in.served(), cpu_seconds(hass.pid), _db_bytes(config_dir)
+        served0, cpu0, db0 = (
+            stand_in.served(),
+            cpu_seconds(hass.pid),
+            _db_bytes(config_dir),
+        )
         began = time.monotonic()
         time.sleep(window)
         ended = time.monotonic()
-        served1, cpu1, db1 = stand_in.served(), cpu_seconds(hass.pid), _db_bytes(config_dir)
+        served1, cpu1, db1 = (
+            stand_in.served(),
+            cpu_seconds(hass.pid),
+            _db_bytes(config_dir),
+        )
         time.sleep(1.2)  # the probe writes its samples once a second
         lags = probe.lag_samples(config_dir, began, ended)
     finally:
@@ -89,9 +97,7 @@ def run(contender: str, meters: int, window: float, *, recorder: bool) -> RunRes
         core_share=(cpu1 - cpu0) / elapsed,
         lag_p50_ms=_percentile(lags, 50),
         lag_p99_ms=_percentile(lags, 99),
-        db_mb_per_hour=(
-            (db1 - db0) / 1e6 * 3600 / elapsed if recorder else None
-        ),
+        db_mb_per_hour=((db1 - db0) / 1e6 * 3600 / elapsed if recorder else None),
     )
 
 

@@ -23,13 +23,33 @@ def _lag(results: Sequence[RunResult]) -> str:
     return f"{statistics.median(p50):.1f} / {statistics.median(p99):.1f} ms"
 
 
-def rows(results: Sequence[RunResult], extra: Sequence[tuple[str, str]]) -> list[list[str]]:
+def rows(
+    results: Sequence[RunResult], extra: Sequence[tuple[str, str]]
+) -> list[list[str]]:
     """Return the table rows: one per meter count and recorder setting, then extras."""
-    table = [["meters", "recorder", "`rest` + templates", "`iem_dcr`", "ratio", "loop lag p50/p99 (iem_dcr)", "DB MB/h rest / iem_dcr"]]
+    table = [
+        [
+            "meters",
+            "recorder",
+            "`rest` + templates",
+            "`iem_dcr`",
+            "ratio",
+            "loop lag p50/p99 (iem_dcr)",
+            "DB MB/h rest / iem_dcr",
+        ]
+    ]
     keys = sorted({(r.meters, r.recorder) for r in results})
     for meters, recorder in keys:
-        rest = [r for r in results if (r.meters, r.recorder, r.contender) == (meters, recorder, "rest")]
-        ours = [r for r in results if (r.meters, r.recorder, r.contender) == (meters, recorder, "iem_dcr")]
+        rest = [
+            r
+            for r in results
+            if (r.meters, r.recorder, r.contender) == (meters, recorder, "rest")
+        ]
+        ours = [
+            r
+            for r in results
+            if (r.meters, r.recorder, r.contender) == (meters, recorder, "iem_dcr")
+        ]
         if not rest or not ours:
             continue
         ratio = statistics.median(r.cpu_ms_per_poll for r in ours) / statistics.median(
@@ -42,7 +62,15 @@ def rows(results: Sequence[RunResult], extra: Sequence[tuple[str, str]]) -> list
                 f"{statistics.median(r.db_mb_per_hour or 0 for r in ours):.1f}"
             )
         table.append(
-            [str(meters), "on" if recorder else "off", _runs(rest), _runs(ours), f"{ratio:.2f}", _lag(ours), database]
+            [
+                str(meters),
+                "on" if recorder else "off",
+                _runs(rest),
+                _runs(ours),
+                f"{ratio:.2f}",
+                _lag(ours),
+                database,
+            ]
         )
     for name, value in extra:
         table.append([name, "", "", value, "", "", ""])
@@ -57,6 +85,8 @@ def render(table: list[list[str]], *, markdown: bool) -> str:
         return "\n".join(lines)
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        "  ".join(
+            cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+        ).rstrip()
         for row in table
     )

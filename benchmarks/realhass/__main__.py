@@ -64,6 +64,14 @@ def main(argv: list[str] | None = None) -> None:
                 results.append(
                     scenario.run(contender, count, arguments.window, recorder=recorder)
                 )
+    for count in arguments.meter_counts:
+        # Event-loop lag in runs of their own: the probe's timers cost CPU.
+        print(f"lag: iem_dcr, {count} meters", file=sys.stderr)
+        results.append(
+            scenario.run(
+                "iem_dcr", count, arguments.window, recorder=False, lag_probe=True
+            )
+        )
     extra = [("floor: aiohttp GET + json, new connection", f"{floor.measure():.2f} ms")]
     print(machine())
     print(table.render(table.rows(results, extra), markdown=arguments.markdown))

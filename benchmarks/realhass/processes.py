@@ -120,6 +120,9 @@ class HomeAssistant:
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            # Not the repository: its custom_components package would hide the
+            # config folder's (the probe).
+            cwd=self.config_dir,
         )
 
         def answers() -> bool:

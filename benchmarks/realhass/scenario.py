@@ -46,7 +46,14 @@ def _percentile(values: list[float], share: float) -> float | None:
     return statistics.quantiles(values, n=100, method="inclusive")[int(share) - 1]
 
 
-def run(contender: str, meters: int, window: float, *, recorder: bool) -> RunResult:
+def run(
+    contender: str,
+    meters: int,
+    window: float,
+    *,
+    recorder: bool,
+    lag_probe: bool = False,
+) -> RunResult:
     """Start the meters and Home Assistant, poll, measure one window, stop."""
     stand_in = Meters(meters)
     stand_in.start()
@@ -61,6 +68,7 @@ def run(contender: str, meters: int, window: float, *, recorder: bool) -> RunRes
             meters=stand_in.ports,
             http_port=hass.http_port,
             recorder=recorder,
+            lag_probe=lag_probe,
         )
         hass.start()
         _wait_for_polls(stand_in, meters * WARM_UP_POLLS, timeout=120)
@@ -88,7 +96,7 @@ def run(contender: str, meters: int, window: float, *, recorder: bool) -> RunRes
     if not os.environ.get("BENCH_KEEP"):
         shutil.rmtree(config_dir, ignore_errors=True)
     return RunResult(
-        contender=contender,
+        contender=contender + ("+probe" if lag_probe else ""),
         meters=meters,
         recorder=recorder,
         cpu_ms_per_poll=(cpu1 - cpu0) * 1000 / polls if polls else float("nan"),

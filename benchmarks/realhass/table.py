@@ -50,6 +50,12 @@ def rows(
             for r in results
             if (r.meters, r.recorder, r.contender) == (meters, recorder, "iem_dcr")
         ]
+        probed = [
+            r
+            for r in results
+            if (r.meters, r.recorder, r.contender)
+            == (meters, recorder, "iem_dcr+probe")
+        ]
         if not rest or not ours:
             continue
         ratio = statistics.median(r.cpu_ms_per_poll for r in ours) / statistics.median(
@@ -68,7 +74,7 @@ def rows(
                 _runs(rest),
                 _runs(ours),
                 f"{ratio:.2f}",
-                _lag(ours),
+                _lag(probed),
                 database,
             ]
         )

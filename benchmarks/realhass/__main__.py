@@ -1,0 +1,81 @@
+"""Driver of scripts/bench: alternate the contenders, then print one table."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+
+from . import floor, scenario, table
+
+CONTENDERS = ("rest", "iem_dcr")
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """Read the command line."""
+    parser = argparse.ArgumentParser(prog="scripts/bench")
+    parser.add_argument("--window", type=float, default=45.0, help="seconds per run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--meters", default="1,10,50", help="comma-separated counts")
+    parser.add_argument("--quick", action="store_true", help="short windows, one run")
+    parser.add_argument(
+        "--no-recorder", action="store_true", help="skip the recorder runs"
+    )
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the README table"
+    )
+    arguments = parser.parse_args(argv)
+    arguments.meter_counts = [int(part) for part in arguments.meters.split(",") if part]
+    if arguments.quick:
+        arguments.window, arguments.runs = 10.0, 1
+    return arguments
+
+
+def machine() -> str:
+    """Cores, CPU model, Python and Home Assistant version."""
+    from homeassistant.const import __version__
+
+    model = "unknown CPU"
+    cores = 0
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        for line in info:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                cores += 1
+    return f"{cores} cores, {model}, Python {platform.python_version()}, Home Assistant {__version__}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run every measurement and print the table."""
+    arguments = parse(argv)
+    results = []
+    plans = [(count, False) for count in arguments.meter_counts]
+    if not arguments.no_recorder:
+        plans.append((arguments.meter_counts[0], True))
+    for count, recorder in plans:
+        for number in range(arguments.runs):
+            # Alternate the contenders so drift on a shared machine hits both.
+            order = CONTENDERS if number % 2 == 0 else CONTENDERS[::-1]
+            for contender in order:
+                print(
+                    f"run {number + 1}: {contender}, {count} meters, recorder {'on' if recorder else 'off'}",
+                    file=sys.stderr,
+                )
+                results.append(
+                    scenario.run(contender, count, arguments.window, recorder=recorder)
+                )
+    for count in arguments.meter_counts:
+        # Event-loop lag in runs of their own: the probe's timers cost CPU.
+        print(f"lag: iem_dcr, {count} meters", file=sys.stderr)
+        results.append(
+            scenario.run(
+                "iem_dcr", count, arguments.window, recorder=False, lag_probe=True
+            )
+        )
+    extra = [("floor: aiohttp GET + json, new connection", f"{floor.measure():.2f} ms")]
+    print(machine())
+    print(table.render(table.rows(results, extra), markdown=arguments.markdown))
+
+
+if __name__ == "__main__":
+    main()

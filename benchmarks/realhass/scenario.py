@@ -1,0 +1,118 @@
+"""One measured run: a contender, N meters, a window of polling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import os
+from pathlib import Path
+import shutil
+import statistics
+import tempfile
+import time
+
+from . import ha_config, probe
+from .processes import HomeAssistant, Meters, cpu_seconds, free_port
+
+WARM_UP_POLLS = 5  # polls per meter before the window opens
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one window measured."""
+
+    contender: str
+    meters: int
+    recorder: bool
+    cpu_ms_per_poll: float
+    polls: int
+    window_s: float
+    core_share: float  # CPU seconds per wall second
+    lag_p50_ms: float | None
+    lag_p99_ms: float | None
+    db_mb_per_hour: float | None
+
+
+def _db_bytes(config_dir: Path) -> int:
+    return sum(
+        path.stat().st_size
+        for path in config_dir.glob("home-assistant_v2.db*")
+        if path.is_file()
+    )
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    if len(values) < 2:
+        return None
+    return statistics.quantiles(values, n=100, method="inclusive")[int(share) - 1]
+
+
+def run(
+    contender: str,
+    meters: int,
+    window: float,
+    *,
+    recorder: bool,
+    lag_probe: bool = False,
+) -> RunResult:
+    """Start the meters and Home Assistant, poll, measure one window, stop."""
+    stand_in = Meters(meters)
+    stand_in.start()
+    work = ha_config.REPO / ".bench"
+    work.mkdir(exist_ok=True)
+    config_dir = Path(tempfile.mkdtemp(prefix=f"{contender}-", dir=work))
+    hass = HomeAssistant(config_dir, free_port())
+    try:
+        ha_config.write(
+            config_dir,
+            contender=contender,
+            meters=stand_in.ports,
+            http_port=hass.http_port,
+            recorder=recorder,
+            lag_probe=lag_probe,
+        )
+        hass.start()
+        _wait_for_polls(stand_in, meters * WARM_UP_POLLS, timeout=120)
+        time.sleep(2)  # let set-up work (registries, first states) settle
+        served0, cpu0, db0 = (
+            stand_in.served(),
+            cpu_seconds(hass.pid),
+            _db_bytes(config_dir),
+        )
+        began = time.monotonic()
+        time.sleep(window)
+        ended = time.monotonic()
+        served1, cpu1, db1 = (
+            stand_in.served(),
+            cpu_seconds(hass.pid),
+            _db_bytes(config_dir),
+        )
+        time.sleep(1.2)  # the probe writes its samples once a second
+        lags = probe.lag_samples(config_dir, began, ended)
+    finally:
+        hass.stop()
+        stand_in.stop()
+    polls = served1 - served0
+    elapsed = ended - began
+    if not os.environ.get("BENCH_KEEP"):
+        shutil.rmtree(config_dir, ignore_errors=True)
+    return RunResult(
+        contender=contender + ("+probe" if lag_probe else ""),
+        meters=meters,
+        recorder=recorder,
+        cpu_ms_per_poll=(cpu1 - cpu0) * 1000 / polls if polls else float("nan"),
+        polls=polls,
+        window_s=elapsed,
+        core_share=(cpu1 - cpu0) / elapsed,
+        lag_p50_ms=_percentile(lags, 50),
+        lag_p99_ms=_percentile(lags, 99),
+        db_mb_per_hour=((db1 - db0) / 1e6 * 3600 / elapsed if recorder else None),
+    )
+
+
+def _wait_for_polls(stand_in: Meters, count: int, timeout: float) -> None:
+    first = stand_in.served()
+    deadline = time.monotonic() + timeout
+    while stand_in.served() - first < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"fewer than {count} polls in {timeout} s")
+        time.sleep(0.5)

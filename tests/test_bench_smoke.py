@@ -1,0 +1,98 @@
+"""Quick checks of scripts/bench's pieces: options, table, config folders (no timing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from benchmarks.realhass import __main__ as driver, ha_config, probe, table
+from benchmarks.realhass.scenario import RunResult
+
+
+def _result(
+    contender: str, meters: int, ms: float, *, recorder: bool = False
+) -> RunResult:
+    return RunResult(
+        contender=contender,
+        meters=meters,
+        recorder=recorder,
+        cpu_ms_per_poll=ms,
+        polls=100,
+        window_s=45.0,
+        core_share=0.01,
+        lag_p50_ms=None,
+        lag_p99_ms=None,
+        db_mb_per_hour=12.0 if recorder else None,
+    )
+
+
+def test_quick_means_one_short_run() -> None:
+    """--quick shortens the window and runs once; --meters is split."""
+    arguments = driver.parse(["--quick", "--meters", "1,50"])
+    assert (arguments.window, arguments.runs) == (10.0, 1)
+    assert arguments.meter_counts == [1, 50]
+    assert driver.parse([]).meter_counts == [1, 10, 50]
+
+
+def test_table_gives_medians_runs_and_ratio() -> None:
+    """The median of the runs, each run, and ours divided by rest's."""
+    results = [
+        _result("rest", 1, 2.0),
+        _result("rest", 1, 4.0),
+        _result("rest", 1, 3.0),
+        _result("iem_dcr", 1, 1.5),
+        _result("iem_dcr", 1, 1.0),
+        _result("iem_dcr", 1, 2.0),
+    ]
+    rows = table.rows(results, [("floor", "0.50 ms")])
+    assert rows[1][:5] == [
+        "1",
+        "off",
+        "3.00 ms (2.00, 4.00, 3.00)",
+        "1.50 ms (1.50, 1.00, 2.00)",
+        "0.50",
+    ]
+    assert rows[-1][0] == "floor"
+    markdown = table.render(rows, markdown=True).splitlines()
+    assert markdown[1].count("---") == len(rows[0])
+    assert markdown[2].startswith("| 1 | off |")
+
+
+def test_iem_dcr_folder_has_an_entry_per_meter(tmp_path: Path) -> None:
+    """Each stand-in meter becomes a config entry with its own serial and port."""
+    meters: list[dict[str, object]] = [
+        {"port": 4001, "serial": "A"},
+        {"port": 4002, "serial": "B"},
+    ]
+    ha_config.write(
+        tmp_path, contender="iem_dcr", meters=meters, http_port=1, recorder=False
+    )
+    stored = json.loads((tmp_path / ".storage" / "core.config_entries").read_text())
+    entries = stored["data"]["entries"]
+    assert [(e["unique_id"], e["data"]["port"]) for e in entries] == [
+        ("A", 4001),
+        ("B", 4002),
+    ]
+    text = (tmp_path / "configuration.yaml").read_text()
+    assert "recorder:" not in text
+    assert "bench_probe:" not in text  # its timers would cost CPU
+
+
+def test_rest_folder_has_twelve_entities_per_meter(tmp_path: Path) -> None:
+    """11 template sensors and one binary sensor per /metervalue resource."""
+    ha_config.write(
+        tmp_path,
+        contender="rest",
+        meters=[{"port": 4001, "serial": "A"}],
+        http_port=1,
+        recorder=True,
+    )
+    text = (tmp_path / "configuration.yaml").read_text()
+    assert text.count("value_template") == 12
+    assert "recorder:" in text
+
+
+def test_lag_samples_are_cut_to_the_window(tmp_path: Path) -> None:
+    """Only timers that fired inside the window count."""
+    (tmp_path / probe.LAG_FILE).write_text("1.0 0.5\n2.0 7.0\n3.0 1.0\n")
+    assert probe.lag_samples(tmp_path, 1.5, 3.0) == [7.0, 1.0]

@@ -11,7 +11,7 @@ Each scenario compares the ledger file with the tuples the meter issued and the
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 import contextlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +78,37 @@ class Site:
         thread = threading.Thread(target=stop, name="stop-call")
         thread.start()
         return thread
+
+    def stop_while_the_receipt_hangs(self, interrupt: Callable[[], object]) -> None:
+        """Stop with the receipt hanging; `interrupt` Home Assistant once E is done."""
+        self.meter.control(
+            "POST",
+            "faults",
+            {"kind": "hang", "path": "receipt", "method": "GET", "count": 1},
+        )
+        call = self.stop_in_background()
+        self.wait_transaction_ended()
+        interrupt()
+        call.join(timeout=60)
+        self.meter.control("POST", "release")
+        self.meter.control("DELETE", "faults")
+
+    def wait_transaction_ended(self) -> None:
+        wait_until(
+            lambda: not self.meter.state()["transaction_active"],
+            30,
+            "the meter to end the transaction",
+        )
+
+    def stop_transaction(self) -> dict[str, Any]:
+        status, answer = self.client.call_service(
+            "iem_dcr",
+            "stop_transaction",
+            {"config_entry_id": self.entry_id},
+            return_response=True,
+        )
+        assert status == 200, answer
+        return dict(answer)
 
     def ledger(self) -> list[dict[str, Any]]:
         return ledger_records(self.hass.config_dir, self.meter.state()["serial"])
@@ -146,30 +177,12 @@ def _check(
     assert outcome.announced_twice == [], f"announced twice: {outcome.announced_twice}"
 
 
-def _wait_transaction_ended(site: Site) -> None:
-    wait_until(
-        lambda: not site.meter.state()["transaction_active"],
-        30,
-        "the meter to end the transaction",
-    )
-
-
 def test_kill_9_while_the_receipt_hangs(site: Site) -> None:
     """SIGKILL after E, before the receipt came: the restart collects the tuple."""
     watch = Stopwatch()
     with EventRecorder(site.hass, EVENT_TRANSACTION_STOPPED) as recorder:
         site.start_transaction()
-        site.meter.control(
-            "POST",
-            "faults",
-            {"kind": "hang", "path": "receipt", "method": "GET", "count": 1},
-        )
-        call = site.stop_in_background()
-        _wait_transaction_ended(site)
-        site.hass.kill()
-        call.join(timeout=60)
-        site.meter.control("POST", "release")
-        site.meter.control("DELETE", "faults")
+        site.stop_while_the_receipt_hangs(site.hass.kill)
         assert site.ledger() == [], "the tuple cannot be stored before the receipt came"
 
         site.hass.start()
@@ -184,17 +197,11 @@ def test_sigterm_while_the_receipt_hangs(site: Site) -> None:
     watch = Stopwatch()
     with EventRecorder(site.hass, EVENT_TRANSACTION_STOPPED) as recorder:
         site.start_transaction()
-        site.meter.control(
-            "POST",
-            "faults",
-            {"kind": "hang", "path": "receipt", "method": "GET", "count": 1},
+        exit_codes: list[int] = []
+        site.stop_while_the_receipt_hangs(
+            lambda: exit_codes.append(site.hass.terminate())
         )
-        call = site.stop_in_background()
-        _wait_transaction_ended(site)
-        assert site.hass.terminate() == 0
-        call.join(timeout=60)
-        site.meter.control("POST", "release")
-        site.meter.control("DELETE", "faults")
+        assert exit_codes == [0]
 
         site.hass.start()
         recorder.wait_connected(2)
@@ -212,7 +219,7 @@ def test_kill_9_then_another_controller_ends_the_transaction(site: Site) -> None
         site.start_transaction()
         site.hass.kill()
         site.meter.control("POST", "end_transaction")
-        _wait_transaction_ended(site)
+        site.wait_transaction_ended()
 
         site.hass.start()
         recorder.wait_connected(2)
@@ -225,25 +232,13 @@ def test_kill_9_after_a_stop_keeps_the_ledger_whole(site: Site) -> None:
     watch = Stopwatch()
     with EventRecorder(site.hass, EVENT_TRANSACTION_STOPPED) as recorder:
         site.start_transaction()
-        status, answer = site.client.call_service(
-            "iem_dcr",
-            "stop_transaction",
-            {"config_entry_id": site.entry_id},
-            return_response=True,
-        )
-        assert status == 200, answer
+        site.stop_transaction()
         site.hass.kill()
 
         site.hass.start()
         recorder.wait_connected(2)
         site.start_transaction()  # the comparison before the begin sees it stored
-        status, answer = site.client.call_service(
-            "iem_dcr",
-            "stop_transaction",
-            {"config_entry_id": site.entry_id},
-            return_response=True,
-        )
-        assert status == 200, answer
+        site.stop_transaction()
         site.wait_stored()
         wait_until(lambda: len(recorder.events) >= 2, 30, "both announcements")
         _check(site, "real_kill_9_after_a_stop", recorder, watch)

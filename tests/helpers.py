@@ -100,3 +100,16 @@ async def stop(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
     )
     assert response is not None
     return dict(response)
+
+
+def copy_with_options(
+    entry: MockConfigEntry, options: dict[str, Any]
+) -> MockConfigEntry:
+    """The same meter's entry with other options (not yet added to Home Assistant)."""
+    return MockConfigEntry(
+        domain=entry.domain,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=entry.data,
+        options=options,
+    )

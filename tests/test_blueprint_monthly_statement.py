@@ -17,11 +17,11 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
-from custom_components.iem_dcr.const import CONF_PRICE_PER_KWH, DOMAIN
+from custom_components.iem_dcr.const import CONF_PRICE_PER_KWH
 from iem_dcr_simulator import MeterSimulator
 
 from .charging import ALICE_CARD
-from .helpers import poll, start, stop
+from .helpers import copy_with_options, poll, start, stop
 
 BLUEPRINT = (
     Path(__file__).parents[1] / "blueprints/automation/iem_dcr/monthly_statement.yaml"
@@ -36,12 +36,9 @@ async def test_first_of_the_month_creates_last_months_statement_and_notifies(
     config_dir: Path,
 ) -> None:
     hass.config.currency = "EUR"
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=mock_config_entry.data,
-        options={**mock_config_entry.options, CONF_PRICE_PER_KWH: "0.30"},
+    entry = copy_with_options(
+        mock_config_entry,
+        {**mock_config_entry.options, CONF_PRICE_PER_KWH: "0.30"},
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

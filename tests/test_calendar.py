@@ -19,7 +19,7 @@ from iem_dcr_simulator import MeterSimulator
 
 from .charging import ALICE_CARD, GUEST_CARD, JUERGEN_CARD
 from .conftest import START
-from .helpers import poll, start, state_of, stop
+from .helpers import copy_with_options, poll, start, state_of, stop
 
 CALENDAR = "calendar.iem_dcr_1isa0200001132_charging_sessions"
 
@@ -84,12 +84,9 @@ def priced_entry(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
         CONF_PRICE_PER_KWH: "0.30",
         CONF_DRIVERS: {JUERGEN_CARD: {"name": "Jürgen Größe", "price": "0.40"}},
     }
-    return MockConfigEntry(
-        domain=mock_config_entry.domain,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=mock_config_entry.data,
-        options=options,
+    return copy_with_options(
+        mock_config_entry,
+        options,
     )
 
 

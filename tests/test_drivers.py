@@ -19,7 +19,7 @@ from custom_components.iem_dcr.const import (
 from iem_dcr_simulator import MeterSimulator
 
 from .charging import ALICE_CARD, GUEST_CARD
-from .helpers import poll, start, state_of, stop
+from .helpers import copy_with_options, poll, start, state_of, stop
 
 SENSOR = "sensor.iem_dcr_1isa0200001132_last_transaction"
 
@@ -40,12 +40,9 @@ def _describe_stopped(hass: HomeAssistant) -> Callable[[Event], dict[str, str]]:
 @pytest.fixture
 def named_entry(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
     """Alice's card named in the options; the guest's card nowhere."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=mock_config_entry.data,
-        options={
+    return copy_with_options(
+        mock_config_entry,
+        {
             **mock_config_entry.options,
             CONF_DRIVERS: {ALICE_CARD: {"name": "Alice"}},
         },

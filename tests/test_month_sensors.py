@@ -13,11 +13,11 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.iem_dcr.const import CONF_PRICE_PER_KWH, DOMAIN
+from custom_components.iem_dcr.const import CONF_PRICE_PER_KWH
 from iem_dcr_simulator import MeterSimulator
 
 from .charging import ALICE_CARD, GUEST_CARD
-from .helpers import poll, start, state_of, stop
+from .helpers import copy_with_options, poll, start, state_of, stop
 
 PREFIX = "sensor.iem_dcr_1isa0200001132"
 
@@ -46,12 +46,9 @@ async def test_totals_of_this_month_move_to_last_month_when_it_ends(
     mock_config_entry: MockConfigEntry,
 ) -> None:
     hass.config.currency = "EUR"
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=mock_config_entry.data,
-        options={**mock_config_entry.options, CONF_PRICE_PER_KWH: "0.30"},
+    entry = copy_with_options(
+        mock_config_entry,
+        {**mock_config_entry.options, CONF_PRICE_PER_KWH: "0.30"},
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

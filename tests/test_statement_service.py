@@ -18,7 +18,7 @@ from custom_components.iem_dcr.const import CONF_DRIVERS, CONF_PRICE_PER_KWH, DO
 from iem_dcr_simulator import MeterSimulator
 
 from .charging import ALICE_CARD, JUERGEN_CARD
-from .helpers import poll, start, stop
+from .helpers import copy_with_options, poll, start, stop
 
 
 @pytest.fixture
@@ -30,12 +30,9 @@ async def charged(
 ) -> MockConfigEntry:
     """Alice (12.345 kWh at the meter's 0.30) and Jürgen (2.5 kWh at his 0.40)."""
     hass.config.currency = "EUR"
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=mock_config_entry.data,
-        options={
+    entry = copy_with_options(
+        mock_config_entry,
+        {
             **mock_config_entry.options,
             CONF_PRICE_PER_KWH: "0.30",
             CONF_DRIVERS: {

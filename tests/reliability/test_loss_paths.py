@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.iem_dcr.const import CONF_POLL_INTERVAL, DOMAIN
 from custom_components.iem_dcr.diagnostics import async_get_config_entry_diagnostics
 from iem_dcr_simulator import FaultKind, MeterSimulator
-from tests.helpers import UID, poll, posted, sim_control, start, stop
+from tests.helpers import UID, copy_with_options, poll, posted, sim_control, start, stop
 
 from .conftest import recover
 from .matrix import Matrix, ledger_records, payload
@@ -82,12 +82,9 @@ async def test_transaction_shorter_than_a_slow_poll_interval_is_kept(
     freezer: FrozenDateTimeFactory,
     matrix: Matrix,
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=mock_config_entry.title,
-        unique_id=mock_config_entry.unique_id,
-        data=mock_config_entry.data,
-        options={**mock_config_entry.options, CONF_POLL_INTERVAL: 30},
+    entry = copy_with_options(
+        mock_config_entry,
+        {**mock_config_entry.options, CONF_POLL_INTERVAL: 30},
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

@@ -202,6 +202,77 @@ async def test_unchanged_values_write_no_new_state(
     assert after.last_updated == before.last_updated
 
 
+# Fed by polls (written when their value changes) and by transaction news only.
+POLLED = (
+    f"sensor.{PREFIX}_voltage",
+    f"sensor.{PREFIX}_power",
+    f"sensor.{PREFIX}_energy_imported",
+    f"sensor.{PREFIX}_public_key",
+    f"binary_sensor.{PREFIX}_transaction",
+    f"binary_sensor.{PREFIX}_problem",
+    f"button.{PREFIX}_stop_transaction",
+)
+NEWS_ONLY = (
+    f"sensor.{PREFIX}_last_transaction",
+    f"sensor.{PREFIX}_signed_tuples",
+    f"sensor.{PREFIX}_energy_this_month",
+    f"calendar.{PREFIX}_charging_sessions",
+)
+
+
+async def test_a_poll_writes_only_the_states_that_changed(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    charging: MeterSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await poll(hass, freezer)
+    reported = {
+        entity_id: state_of(hass, entity_id).last_reported
+        for entity_id in POLLED + NEWS_ONLY
+    }
+
+    # Nothing changed on the meter: no state is written (last_reported would move).
+    await poll(hass, freezer)
+    assert {
+        entity_id: state_of(hass, entity_id).last_reported for entity_id in reported
+    } == reported
+
+    # The voltage and the power change: only they are written.
+    charging.state.set_measurements(voltage=401.0, current=2.0)
+    await poll(hass, freezer)
+    moved = {
+        entity_id
+        for entity_id in reported
+        if state_of(hass, entity_id).last_reported != reported[entity_id]
+    }
+    assert moved == {f"sensor.{PREFIX}_voltage", f"sensor.{PREFIX}_power"}
+    assert state_of(hass, f"sensor.{PREFIX}_voltage").state == "401.0"
+
+
+async def test_availability_is_written_though_the_value_stays(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    charging: MeterSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await poll(hass, freezer)
+    charging.inject_fault(FaultKind.DISCONNECT, path="metervalue", count=1)
+    await poll(hass, freezer)
+    assert {state_of(hass, entity_id).state for entity_id in POLLED} == {
+        STATE_UNAVAILABLE
+    }
+    assert STATE_UNAVAILABLE not in {
+        state_of(hass, entity_id).state for entity_id in NEWS_ONLY
+    }
+
+    await poll(hass, freezer)
+    assert state_of(hass, f"sensor.{PREFIX}_voltage").state == "400.0"
+    assert state_of(hass, f"button.{PREFIX}_stop_transaction").state != (
+        STATE_UNAVAILABLE
+    )
+
+
 async def test_problem_sensor_follows_error_code(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,

@@ -79,3 +79,7 @@ class IemDcrBinarySensor(IemDcrEntity, BinarySensorEntity):
         if self.entity_description.attributes_fn is None:
             return None
         return self.entity_description.attributes_fn(self.coordinator.data.meter)
+
+    def _poll_view(self) -> Any:
+        """Return the state and its attributes, written only when they change."""
+        return (self.is_on, self.extra_state_attributes)

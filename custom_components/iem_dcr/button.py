@@ -47,6 +47,9 @@ class IemDcrStopButton(IemDcrEntity, ButtonEntity):
         super().__init__(entry, description)
         self._transactions = entry.runtime_data.transactions
 
+    def _poll_view(self) -> None:
+        """Return nothing: only the button's availability follows the polls."""
+
     async def async_press(self) -> None:
         """Stop the transaction; refuse when the last poll shows none (`XT`)."""
         if not self.coordinator.data.meter.transaction_active:

@@ -206,6 +206,10 @@ class IemDcrSensor(IemDcrEntity, SensorEntity):
         """Return the value."""
         return self.entity_description.value_fn(self.coordinator.data)
 
+    def _poll_view(self) -> Any:
+        """Return the value: a poll that leaves it unchanged writes nothing."""
+        return self.native_value
+
 
 class IemDcrPublicKeySensor(IemDcrEntity, SensorEntity):
     """The meter's signing key: a short fingerprint, the key itself as an attribute.
@@ -215,6 +219,10 @@ class IemDcrPublicKeySensor(IemDcrEntity, SensorEntity):
     """
 
     _unrecorded_attributes = frozenset({ATTR_PUBLIC_KEY})
+
+    def _poll_view(self) -> Any:
+        """Return the key: the fingerprint is computed only when it changes."""
+        return self.coordinator.data.public_key
 
     @property
     def native_value(self) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
@@ -29,8 +29,28 @@ async def simulator(socket_enabled: None) -> AsyncIterator[MeterSimulator]:
         yield sim
 
 
+type MakeClient = Callable[[str, int], IemDcrClient]
+
+# The client's own HTTP/1.1 transport, and an injected aiohttp session.
+TRANSPORTS = ("own", "aiohttp")
+
+
+@pytest.fixture(params=TRANSPORTS)
+async def make_client(
+    request: pytest.FixtureRequest, socket_enabled: None
+) -> AsyncIterator[MakeClient]:
+    """Make clients for a host and port on one of the two transports."""
+    if request.param == "own":
+        yield IemDcrClient
+        return
+    async with create_session() as client_session:
+        yield lambda host, port: IemDcrClient(host, port, session=client_session)
+
+
 @pytest.fixture
-async def client(simulator: MeterSimulator) -> AsyncIterator[IemDcrClient]:
-    """Point the client under test at the simulator, with a session of its own."""
-    async with IemDcrClient(simulator.host, simulator.port) as meter_client:
+async def client(
+    simulator: MeterSimulator, make_client: MakeClient
+) -> AsyncIterator[IemDcrClient]:
+    """Point the client under test at the simulator, on each transport."""
+    async with make_client(simulator.host, simulator.port) as meter_client:
         yield meter_client

@@ -15,6 +15,7 @@ from custom_components.iem_dcr.api import (
     IemDcrTimeoutError,
     UserData,
 )
+from custom_components.iem_dcr.api.http1 import HttpError
 from iem_dcr_simulator import FaultKind, MeterSimulator
 
 type Call = Callable[[IemDcrClient], Awaitable[object]]
@@ -85,7 +86,7 @@ async def test_disconnect_is_a_connection_error(
         await call(client)
 
     assert not isinstance(caught.value, IemDcrTimeoutError)
-    assert isinstance(caught.value.__cause__, aiohttp.ClientError)
+    assert isinstance(caught.value.__cause__, (HttpError, aiohttp.ClientError))
 
 
 @pytest.mark.parametrize("name", JSON_CALLS)
@@ -205,7 +206,8 @@ async def test_refused_connection(
         await client.get_meter_value()
 
     assert not isinstance(caught.value, IemDcrTimeoutError)
-    assert isinstance(caught.value.__cause__, aiohttp.ClientConnectorError)
+    # The own transport's OSError, or aiohttp's wrapper of it.
+    assert isinstance(caught.value.__cause__, OSError)
     assert simulator.requests == []
 
     await simulator.accept_connections()

@@ -11,11 +11,11 @@ import aiohttp
 
 from .errors import (
     IemDcrConnectionError,
-    IemDcrError,
     IemDcrRefusedError,
     IemDcrResponseError,
     IemDcrTimeoutError,
 )
+from .http1 import HttpError, build_request, exchange
 from .models import (
     Gateway,
     MeterValue,
@@ -63,8 +63,9 @@ class IemDcrClient:
 
     Every request goes out on a new connection that is closed after its answer,
     and is sent once: the client never retries and neither does its HTTP layer.
-    Without a `session` the client makes its own (create_session) on first use;
-    close() closes it. An injected session must not pool connections
+    Without a `session` the client speaks HTTP/1.1 itself (`http1.py`: the whole
+    request in one write, the answer read strictly, a fraction of aiohttp's cost
+    per request). An injected aiohttp session must not pool connections
     (`aiohttp.TCPConnector(force_close=True)`, refused otherwise) and is never
     closed here; only one from create_session() also never resends a GET. Every
     request has a total timeout: the manufacturer's driver has none and hangs
@@ -91,12 +92,13 @@ class IemDcrClient:
         self.host = host
         self.port = port
         self._session = session
-        self._owns_session = session is None
         self._closed = False
         self._request_timeout = request_timeout
         # An IPv6 literal needs brackets in a URL.
         url_host = f"[{host}]" if ":" in host and not host.startswith("[") else host
         self._origin = f"http://{url_host}:{port}"
+        # As curl and aiohttp write it: no port when it is HTTP's own.
+        self._host_header = url_host if port == 80 else f"{url_host}:{port}"
         self.base_url = f"{self._origin}{_V1}"
 
     async def __aenter__(self) -> Self:
@@ -113,14 +115,13 @@ class IemDcrClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the session the client made; later requests fail at once.
+        """End the client's use; later requests fail at once.
 
-        An injected session stays open: it belongs to whoever passed it in.
+        An injected session stays open: it belongs to whoever passed it in. The
+        client's own transport holds no connection between requests.
         """
         self._closed = True
-        session, self._session = self._session, None
-        if self._owns_session and session is not None:
-            await session.close()
+        self._session = None
 
     async def get_gateway(self) -> Gateway:
         """Read CT/CI; both are empty after a power cycle."""
@@ -225,32 +226,28 @@ class IemDcrClient:
         self, method: str, endpoint: str, path: str, payload: bytes | None = None
     ) -> str:
         """Send one request and return the body of a 200 answer as text."""
-        session = self._session_for(endpoint)
+        if self._closed or (self._session is not None and self._session.closed):
+            # aiohttp raises RuntimeError here; during shutdown that is no bug of ours.
+            raise IemDcrConnectionError(f"{endpoint}: the HTTP session is closed")
         try:
             async with asyncio.timeout(self._request_timeout):
-                async with session.request(
-                    method,
-                    f"{self._origin}{path}",
-                    data=payload,
-                    headers=_HEADERS,
-                    allow_redirects=False,
-                ) as response:
-                    if response.status != 200:
-                        _LOGGER.debug(
-                            "%s %s refused: %s", method, endpoint, response.status
-                        )
-                        raise IemDcrRefusedError(response.status, endpoint)
-                    body = await response.read()
-        except IemDcrError:
-            raise
+                if self._session is None:
+                    status, body = await self._exchange(method, path, payload)
+                else:
+                    status, body = await self._aiohttp_request(
+                        self._session, method, path, payload
+                    )
         except TimeoutError as err:
             raise IemDcrTimeoutError(
                 f"{endpoint}: no answer within {self._request_timeout} s"
             ) from err
-        except (aiohttp.ClientError, OSError) as err:
+        except (HttpError, aiohttp.ClientError, OSError) as err:
             raise IemDcrConnectionError(
                 f"{endpoint}: {type(err).__name__}: {err}"
             ) from err
+        if status != 200:
+            _LOGGER.debug("%s %s refused: %s", method, endpoint, status)
+            raise IemDcrRefusedError(status, endpoint)
         try:
             return body.decode("utf-8")
         except UnicodeDecodeError as err:
@@ -258,13 +255,32 @@ class IemDcrClient:
                 f"body is not UTF-8: {err}", endpoint=endpoint
             ) from None
 
-    def _session_for(self, endpoint: str) -> aiohttp.ClientSession:
-        if self._closed or (self._session is not None and self._session.closed):
-            # aiohttp raises RuntimeError here; during shutdown that is no bug of ours.
-            raise IemDcrConnectionError(f"{endpoint}: the HTTP session is closed")
-        if self._session is None:
-            self._session = create_session()
-        return self._session
+    async def _exchange(
+        self, method: str, path: str, payload: bytes | None
+    ) -> tuple[int, bytes]:
+        """Send the request on a new connection of the client's own transport."""
+        request = build_request(method, self._host_header, path, payload)
+        answer = await exchange(self.host.strip("[]"), self.port, request)
+        return answer.status, answer.body
+
+    async def _aiohttp_request(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        path: str,
+        payload: bytes | None,
+    ) -> tuple[int, bytes]:
+        """Send the request through an injected session."""
+        async with session.request(
+            method,
+            f"{self._origin}{path}",
+            data=payload,
+            headers=_HEADERS,
+            allow_redirects=False,
+        ) as response:
+            if response.status != 200:
+                return response.status, b""
+            return response.status, await response.read()
 
 
 def _pools_connections(session: aiohttp.ClientSession) -> bool:

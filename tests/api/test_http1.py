@@ -1,0 +1,224 @@
+"""The client's own HTTP/1.1 transport: answers read strictly, whatever their framing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from hypothesis import given, strategies as st
+import pytest
+
+from custom_components.iem_dcr.api import IemDcrClient, IemDcrConnectionError
+from custom_components.iem_dcr.api.http1 import (
+    MAX_BODY,
+    MAX_HEAD,
+    Answer,
+    AnswerReader,
+    HttpError,
+    _Exchange,
+    build_request,
+)
+
+from .payloads import PUBLICKEY
+from .raw_device import raw_device
+
+BODY = b'{"SA":"ECDSA-secp256r1-SHA256","PK":"3059"}'
+
+# The same answer in every framing a server may choose.
+FRAMINGS = {
+    "content-length": (
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BODY) + BODY
+    ),
+    "chunked": (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"a\r\n" + BODY[:10] + b"\r\n"
+        b"1;name=value\r\n" + BODY[10:11] + b"\r\n"
+        b"%x\r\n" % len(BODY[11:]) + BODY[11:] + b"\r\n"
+        b"0\r\nX-Trailer: yes\r\n\r\n"
+    ),
+    "until-close": b"HTTP/1.0 200 OK\r\nServer: tiny\r\n\r\n" + BODY,
+    "bare-lf": b"HTTP/1.1 200 OK\nContent-Length: %d\n\n" % len(BODY) + BODY,
+    "after-100-continue": (
+        b"HTTP/1.1 100 Continue\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(BODY) + BODY
+    ),
+    "no-reason": b"HTTP/1.1 200\r\ncontent-length: %d\r\n\r\n" % len(BODY) + BODY,
+    "chunked-bare-lf": (
+        b"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n"
+        b"%x\n" % len(BODY) + BODY + b"\n0\n\n"
+    ),
+}
+
+
+def read_all(data: bytes, pieces: list[int] | None = None) -> Answer:
+    """Feed `data` cut at `pieces`, then the end of the connection."""
+    reader = AnswerReader()
+    start = 0
+    for cut in sorted(pieces or []):
+        answer = reader.feed(data[start:cut])
+        start = cut
+    answer = reader.feed(data[start:])
+    return answer if answer is not None else reader.finish()
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_every_framing_gives_the_same_answer(framing: str) -> None:
+    assert read_all(FRAMINGS[framing]) == Answer(200, BODY)
+
+
+@given(data=st.data())
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_any_split_of_the_bytes_gives_the_same_answer(
+    framing: str, data: st.DataObject
+) -> None:
+    raw = FRAMINGS[framing]
+    cuts = data.draw(st.lists(st.integers(0, len(raw)), max_size=12))
+
+    assert read_all(raw, cuts) == Answer(200, BODY)
+
+
+def test_a_complete_answer_needs_no_end_of_connection() -> None:
+    reader = AnswerReader()
+
+    assert reader.feed(FRAMINGS["content-length"]) == Answer(200, BODY)
+    # Whatever a server sends after the answer is not read.
+    assert reader.feed(b"HTTP/1.1 500 Oops\r\n\r\n") == Answer(200, BODY)
+
+
+def test_an_answer_with_no_body() -> None:
+    assert read_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n") == Answer(
+        204, b""
+    )
+    assert read_all(b"HTTP/1.1 428 Precondition Required\r\n\r\n") == Answer(428, b"")
+
+
+def test_signed_text_is_kept_byte_for_byte() -> None:
+    text = ' OCMF|{"TT":"0,20 €/kWh"}|{"SD":"30"}\r\n\n'.encode()
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(text) + text
+
+    assert read_all(raw).body == text
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        (b"", "without an answer"),
+        (b"HTTP/1.1 200 OK\r\nContent-Len", "middle of the answer's head"),
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "not an HTTP/1.x answer"),
+        (b"HTTP/2 200\r\n\r\n", "not an HTTP/1.x answer"),
+        (b"HTTP/1.1 20 OK\r\n\r\n", "not an HTTP/1.x answer"),
+        (b"HTTP/1.1 200 OK\r\nBroken header\r\n\r\n", "invalid header line"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length : 2\r\n\r\nab", "invalid header line"),
+        (b"HTTP/1.1 200 OK\r\n folded: value\r\n\r\n", "invalid header line"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+            "contradicting Content-Length",
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "invalid Content-Length"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 0x10\r\n\r\n", "invalid Content-Length"),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n" + PUBLICKEY.encode()[:40],
+            "closed after 40 of 500 bytes",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            "unsupported transfer encoding",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 1\r\n\r\nx",
+            "compressed answer",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "invalid chunk size",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n",
+            "chunk data longer than its size",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+            "middle of a chunked body",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (MAX_BODY + 1),
+            "longer than",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n"
+            % (MAX_BODY + 1),
+            "longer than",
+        ),
+        (b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * (MAX_HEAD // 6), "head longer than"),
+        (b"HTTP/1.0 200 OK\r\n\r\n" + b"x" * (MAX_BODY + 1), "longer than"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_what_is_not_a_usable_answer(raw: bytes, problem: str) -> None:
+    with pytest.raises(HttpError, match=problem):
+        read_all(raw)
+
+
+def test_the_request_is_written_in_one_piece() -> None:
+    request = build_request("POST", "192.168.60.12", "/counter/v1/ocmf/gw", b'{"a":1}')
+
+    class Transport(asyncio.Transport):
+        def __init__(self) -> None:
+            super().__init__()
+            self.writes: list[bytes] = []
+
+        def write(self, data: Any) -> None:
+            self.writes.append(bytes(data))
+
+        def close(self) -> None:
+            pass
+
+    transport = Transport()
+    loop = asyncio.new_event_loop()
+    try:
+        _Exchange(request, loop.create_future()).connection_made(transport)
+    finally:
+        loop.close()
+
+    assert transport.writes == [
+        (
+            b"POST /counter/v1/ocmf/gw HTTP/1.1\r\n"
+            b"Host: 192.168.60.12\r\n"
+            b"Accept: */*\r\n"
+            b"Content-Type: application/json\r\n"
+            b"Connection: close\r\n"
+            b"Content-Length: 7\r\n"
+            b"\r\n"
+            b'{"a":1}'
+        )
+    ]
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+async def test_the_client_reads_every_framing_from_a_raw_device(
+    socket_enabled: None, framing: str
+) -> None:
+    async with (
+        raw_device(FRAMINGS[framing]) as device,
+        IemDcrClient(device.host, device.port) as client,
+    ):
+        key = await client.get_public_key()
+
+    assert key.key == "3059"
+    assert device.requests == [
+        b"GET /counter/v1/ocmf/publickey HTTP/1.1\r\n"
+        b"Host: 127.0.0.1:%d\r\n"
+        b"Accept: */*\r\n"
+        b"Content-Type: application/json\r\n"
+        b"Connection: close\r\n\r\n" % device.port
+    ]
+
+
+async def test_a_bad_answer_is_a_connection_error(socket_enabled: None) -> None:
+    raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"
+    async with (
+        raw_device(raw) as device,
+        IemDcrClient(device.host, device.port) as client,
+    ):
+        with pytest.raises(IemDcrConnectionError, match="invalid chunk size"):
+            await client.get_public_key()

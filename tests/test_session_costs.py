@@ -8,6 +8,7 @@ the test set, independently of pricing.py.
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 import logging
@@ -29,11 +30,19 @@ from custom_components.iem_dcr.const import (
     CONF_PRICE_PER_KWH,
     DOMAIN,
 )
-from custom_components.iem_dcr.pricing import GapKind, PriceMethod, SessionCost
-from custom_components.iem_dcr.session_costs import CostTracker
+from custom_components.iem_dcr.pricing import (
+    CostAccumulator,
+    GapKind,
+    PriceMethod,
+    SessionCost,
+    priced_at,
+)
+from custom_components.iem_dcr.session_costs import CostBook, CostTracker
+from custom_components.iem_dcr.sessions import session_from_tuple
 from iem_dcr_simulator import MeterSimulator
 
-from .charging import ALICE_CARD, GUEST_CARD, JUERGEN_CARD
+from .charging import ALICE_CARD, GUEST_CARD, JUERGEN_CARD, Charger
+from .conftest import START
 from .helpers import copy_with_options, poll, start, state_of, stop
 from .test_config_flow import OPTIONS
 
@@ -43,6 +52,7 @@ PRICE = "sensor.dynamic_tariff"
 SERIAL = "1ISA0200001132"
 SETTLED_KEY = f"iem_dcr.session_costs.{SERIAL}"
 RUNNING_KEY = f"iem_dcr.cost.{SERIAL}"
+ONE = Decimal(1)
 
 
 def _cents(amount: Decimal) -> Decimal:
@@ -553,3 +563,87 @@ async def test_a_price_entity_is_saved_and_shown_again(
         if key.description and "suggested_value" in key.description
     }
     assert suggested[CONF_PRICE_ENTITY] == PRICE
+
+
+def _running(book: CostBook) -> CostAccumulator | None:
+    return book.accumulator
+
+
+async def test_polls_go_to_the_tuple_of_their_own_transaction(
+    hass: HomeAssistant, tmp_path: Path
+) -> None:
+    charger = Charger(tmp_path, START)
+    book = CostBook(hass, "meter")
+    await book.async_load()
+    gap_after = timedelta(seconds=30)
+    older = session_from_tuple(charger.charge(ALICE_CARD, timedelta(hours=1)))
+
+    charger.begin(JUERGEN_CARD)
+    for _ in range(3):
+        book.add_poll(charger.now, charger.transaction_register, ONE, gap_after)
+        charger.run(timedelta(seconds=1), current=100)
+    # The poll interval option changes mid-transaction: the polls stay.
+    book.add_poll(charger.now, charger.transaction_register, ONE, gap_after * 2)
+    running = book.accumulator
+    assert running is not None
+    assert running.max_poll_interval == gap_after * 2
+    assert running.polled_energy_kwh > 0
+    # A tuple that ended before the first poll was stored late: not these polls.
+    assert book.accumulator_for(older) is None
+    assert _running(book) is running
+
+    ended = session_from_tuple(charger.end())
+    assert book.accumulator_for(ended) is running
+    book.keep(
+        ended,
+        priced_at(ended.energy_kwh, ONE, PriceMethod.ENTITY, settled=True),
+        running,
+    )
+    assert _running(book) is None  # a call, so mypy does not narrow
+    # A second copy of the same tuple (a later ledger record) gets the same polls.
+    copy = replace(ended, sequence=ended.sequence + 1)
+    assert book.accumulator_for(copy) is running
+
+    # Polls of a transaction whose tuple the meter lost do not price a later one.
+    charger.now += timedelta(hours=5)
+    charger.begin(ALICE_CARD)
+    book.add_poll(charger.now, charger.transaction_register, ONE, gap_after)
+    charger.run(timedelta(seconds=5), current=100)
+    book.add_poll(charger.now, charger.transaction_register, ONE, gap_after)
+    charger.meter.power_cycle()
+    charger.now += timedelta(hours=1)
+    later = session_from_tuple(charger.charge(GUEST_CARD, timedelta(minutes=10)))
+    assert book.accumulator_for(later) is None
+    assert _running(book) is None  # a call, so mypy does not narrow
+
+
+async def test_a_new_transaction_after_a_lost_tuple_starts_its_costs_afresh(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator: MeterSimulator,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    meter = Meter(hass, freezer, simulator)
+    meter.set_price("0.30")
+    entry = await _set_up(hass, mock_config_entry, **{CONF_PRICE_ENTITY: PRICE})
+    await start(hass, entry, identification_data=ALICE_CARD, transaction_id="lost")
+    await meter.poll()
+    meter.charge("5")
+    await meter.poll()
+    # The meter loses the transaction (power failure) and its tuple.
+    simulator.state.power_cycle()
+    for _ in range(3):
+        await meter.poll()
+    await start(hass, entry, identification_data=GUEST_CARD, transaction_id="next")
+    await meter.poll()
+    meter.charge("1")
+    await meter.poll()
+    await stop(hass, entry)
+    await poll(hass, freezer)
+
+    [cost] = _stored_costs(hass_storage)
+    assert cost.energy_kwh == Decimal("1.000")
+    assert cost.cost == Decimal("0.30")
+    assert cost.polled_energy_kwh == Decimal("1.000")
+    assert cost.gaps == ()

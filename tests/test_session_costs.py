@@ -322,6 +322,19 @@ async def test_a_later_price_change_does_not_rewrite_a_settled_session(
         ("0.50", "1.00"),
     ]
 
+    # And after a restart of Home Assistant, read back from its storage.
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    hass.data.pop("iem_dcr_meters")
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await _calendar_summaries(hass) == [
+        "10.000 kWh · €3.00",
+        "2.000 kWh · €1.00",
+    ]
+    assert state_of(hass, f"{PREFIX}_cost_this_month").state == "4.00"
+
 
 async def test_sessions_without_a_fixed_cost_are_priced_with_the_options(
     hass: HomeAssistant,

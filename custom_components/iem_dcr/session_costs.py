@@ -277,11 +277,6 @@ class CostTracker:
         """Return the costs fixed when their sessions ended, by ledger sequence."""
         return self._book.settled
 
-    @property
-    def price_entity(self) -> str | None:
-        """Return the price entity of the options, if any."""
-        return self._entity_id
-
     def price_now(self) -> Decimal | None:
         """Return the price entity's value now (None without entity or number)."""
         return price_of(self._hass, self._entity_id)

@@ -373,7 +373,7 @@ async def test_options_form_has_sections(
         "clock": [CONF_CLOCK_SYNC_INTERVAL, CONF_TIME_ZONE_MODE],
         "connection": [CONF_POLL_INTERVAL, CONF_REQUEST_TIMEOUT],
         "transactions": [CONF_TRANSACTION_RETRIES, CONF_RETRY_DELAY],
-        "prices_and_drivers": ["price_per_kwh", "drivers"],
+        "prices_and_drivers": ["price_per_kwh", "price_entity", "drivers"],
     }
     # Every number has its range in the form.
     schema = result["data_schema"]

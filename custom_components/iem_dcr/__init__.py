@@ -99,6 +99,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: IemDcrConfigEntry) -> bo
     await keeper.async_load()
     transactions = TransactionManager(hass, entry, coordinator, keeper)
     coordinator.add_poll_hook(keeper.async_handle_poll)
+    coordinator.add_poll_hook(keeper.costs.async_handle_poll)
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = IemDcrRuntimeData(
         client=client,

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
-from homeassistant.const import CONF_HOST, CONF_PORT
-from homeassistant.core import callback
+from homeassistant.const import CONF_HOST, CONF_PORT, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.selector import (
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -28,6 +31,7 @@ from .const import (
     CONF_FIXED_OFFSET,
     CONF_HANDLE_DST,
     CONF_POLL_INTERVAL,
+    CONF_PRICE_ENTITY,
     CONF_PRICE_PER_KWH,
     CONF_REQUEST_TIMEOUT,
     CONF_RETRY_DELAY,
@@ -46,6 +50,7 @@ from .const import (
 )
 from .drivers import DriverTextError, drivers_text, parse_drivers, parse_price
 from .meter_clock import OFFSET_MINUTES, OFFSET_RANGE, offset_problem
+from .session_costs import parse_number
 from .signed_text import (
     MAX_CI_LENGTH,
     MAX_CT_LENGTH,
@@ -322,12 +327,16 @@ OFFSET_ERRORS = {
 
 
 SECTION_PRICES = "prices_and_drivers"
+PRICE_ENTITY_DOMAINS = ("sensor", "input_number")
 
 
 def _prices_schema() -> vol.Schema:
     return vol.Schema(
         {
             vol.Optional(CONF_PRICE_PER_KWH): TextSelector(),
+            vol.Optional(CONF_PRICE_ENTITY): EntitySelector(
+                EntitySelectorConfig(domain=list(PRICE_ENTITY_DOMAINS))
+            ),
             vol.Optional(CONF_DRIVERS): TextSelector(
                 TextSelectorConfig(multiline=True)
             ),
@@ -335,12 +344,37 @@ def _prices_schema() -> vol.Schema:
     )
 
 
-def _read_prices(values: dict[str, Any], options: dict[str, Any]) -> dict[str, str]:
-    """Put the price and the drivers into `options`; return the errors."""
+def _price_entity_error(hass: HomeAssistant, entity_id: str) -> str | None:
+    """Tell why an entity cannot hold the price, or None when it can.
+
+    An entity that is unavailable or unknown just now is accepted: while it has
+    no number, the price is unknown (a gap), never 0.
+    """
+    state = hass.states.get(entity_id)
+    if state is None:
+        if er.async_get(hass).async_get(entity_id) is None:
+            return "price_entity_missing"
+        return None
+    if state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    if parse_number(state.state) is None:
+        return "price_entity_not_numeric"
+    return None
+
+
+def _read_prices(
+    hass: HomeAssistant, values: dict[str, Any], options: dict[str, Any]
+) -> dict[str, str]:
+    """Put the price source and the drivers into `options`; return the errors."""
     try:
         price = parse_price(str(values.get(CONF_PRICE_PER_KWH) or ""))
     except DriverTextError as err:
         return {"base": err.key}
+    entity_id = str(values.get(CONF_PRICE_ENTITY) or "").strip()
+    if entity_id and price is not None:
+        return {"base": "price_source_conflict"}
+    if entity_id and (problem := _price_entity_error(hass, entity_id)):
+        return {"base": problem}
     try:
         drivers = parse_drivers(str(values.get(CONF_DRIVERS) or ""))
     except DriverTextError as err:
@@ -348,6 +382,8 @@ def _read_prices(values: dict[str, Any], options: dict[str, Any]) -> dict[str, s
     # Left out when unset, so entries without prices keep their options as they were.
     if price is not None:
         options[CONF_PRICE_PER_KWH] = str(price)
+    if entity_id:
+        options[CONF_PRICE_ENTITY] = entity_id
     if drivers:
         options[CONF_DRIVERS] = drivers
     return {}
@@ -421,7 +457,7 @@ class IemDcrOptionsFlow(OptionsFlow):
             ):
                 options[key] = int(options[key])
             errors = _text_errors(options, CONF_TARIFF_TEXT) | _read_prices(
-                user_input.get(SECTION_PRICES, {}), options
+                self.hass, user_input.get(SECTION_PRICES, {}), options
             )
             if not errors:
                 current = self._current()
@@ -445,6 +481,8 @@ class IemDcrOptionsFlow(OptionsFlow):
             CONF_PRICE_PER_KWH: current.get(CONF_PRICE_PER_KWH, ""),
             CONF_DRIVERS: drivers_text(current.get(CONF_DRIVERS) or {}),
         }
+        if current.get(CONF_PRICE_ENTITY):
+            suggested[SECTION_PRICES][CONF_PRICE_ENTITY] = current[CONF_PRICE_ENTITY]
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(

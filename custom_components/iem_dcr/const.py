@@ -28,6 +28,7 @@ CONF_TRANSACTION_RETRIES: Final = "transaction_retries"
 CONF_RETRY_DELAY: Final = "retry_delay"
 CONF_DRIVERS: Final = "drivers"
 CONF_PRICE_PER_KWH: Final = "price_per_kwh"
+CONF_PRICE_ENTITY: Final = "price_entity"
 
 TIME_ZONE_MODE_HOME_ASSISTANT: Final = "home_assistant"
 TIME_ZONE_MODE_FIXED: Final = "fixed"

@@ -4,7 +4,8 @@ A reload sets an entry up again while work of the old set-up may still run (a
 stop waiting for its receipt). Both must see the same ledger index and take the
 same lock, or one tuple is written twice and two sequences talk to the meter at
 once. So the ledger, the lock and the acknowledgements live here, once per
-meter serial, for as long as Home Assistant runs.
+meter serial, for as long as Home Assistant runs. So do the costs of the running
+transaction and the costs fixed when sessions ended.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LEDGER_DIRECTORY
 from .ledger import Ledger, LoadReport
+from .session_costs import CostBook
 
 _DATA_KEY = f"{DOMAIN}_meters"
 _ACKNOWLEDGEMENTS_VERSION = 1
@@ -65,6 +67,8 @@ class MeterResources:
     ledger: Ledger
     lock: asyncio.Lock
     acknowledgements: Acknowledgements
+    # The running transaction's polls and the costs fixed at each session's end.
+    costs: CostBook
     # What loading the ledger found; reported by the first set-up only.
     load_report: LoadReport | None = None
 
@@ -92,11 +96,14 @@ async def async_meter_resources(hass: HomeAssistant, serial: str) -> MeterResour
             )
         )
         await acknowledgements.async_load()
+        costs = CostBook(hass, _file_name(serial))
+        await costs.async_load()
         resources = MeterResources(
             serial=serial,
             ledger=ledger,
             lock=asyncio.Lock(),
             acknowledgements=acknowledgements,
+            costs=costs,
             load_report=report,
         )
         meters[serial] = resources

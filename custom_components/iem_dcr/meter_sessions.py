@@ -22,7 +22,8 @@ class MeterSessions:
 
     The ledger only grows, so a new tuple is one parse, not a re-read of all: the
     event loop never parses the whole ledger again. Driver names (tags can be
-    renamed any time) and today's prices are applied to the sessions a query returns.
+    renamed any time) are applied to the sessions a query returns, and each its
+    cost: the one fixed when it ended, else (older sessions) today's prices.
     """
 
     def __init__(self, hass: HomeAssistant, entry: IemDcrConfigEntry) -> None:
@@ -46,7 +47,7 @@ class MeterSessions:
             with_cost(
                 replace(session, driver=directory.name(session.identification_data)),
                 tariff=tariff,
-                costs={},
+                costs=self._keeper.costs.settled,
             )
             for session in sessions
         ]

@@ -111,7 +111,7 @@ async def _async_create_statement(call: ServiceCall) -> ServiceResponse:
         with_cost(
             replace(session, driver=directory.name(session.identification_data)),
             tariff=tariff,
-            costs={},
+            costs=runtime.keeper.costs.settled,
         )
         for session in parsed
     ]

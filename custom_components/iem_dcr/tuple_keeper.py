@@ -27,6 +27,7 @@ from .device import meter_device
 from .drivers import DriverDirectory
 from .ledger import AppendResult, Ledger, LedgerEntry, LedgerError, PaginationGap
 from .ocmf import OcmfError, OcmfRecord, parse, verify_signature
+from .session_costs import CostTracker
 from .signed_tuple import SignedTuple
 
 if TYPE_CHECKING:
@@ -150,6 +151,8 @@ class TupleKeeper:
         self._client = coordinator.client
         self._resources = resources
         self._ledger = resources.ledger
+        # Prices each stored tuple's session once, right after it is stored.
+        self.costs = CostTracker(hass, entry, resources.costs, coordinator.now)
         self.last: SignedTuple | None = None
         # A transaction ran whose tuple may exist only on the meter.
         self.tuple_expected = False
@@ -382,6 +385,7 @@ class TupleKeeper:
             self._raise_signature_issue(entry, described)
         if result.gap is not None:
             self._report_gap(result.gap)
+        self._settle_cost(entry)
         self.last = described
         self._update_device(described)
         self._hass.bus.async_fire(
@@ -390,6 +394,17 @@ class TupleKeeper:
         async_dispatcher_send(
             self._hass, signal_transaction(self._entry.entry_id), "stopped", described
         )
+
+    def _settle_cost(self, entry: LedgerEntry) -> None:
+        """Fix the session's cost; the tuple is stored already, whatever happens here."""
+        try:
+            self.costs.async_settle(entry)
+        except Exception:  # noqa: BLE001 - pricing must never cost a tuple
+            LOGGER.exception(
+                "Could not fix the cost of ledger record %s; it is priced with the"
+                " current options instead",
+                entry.sequence,
+            )
 
     async def _async_public_key(self) -> str:
         if self._coordinator.public_key is None:

@@ -247,7 +247,13 @@ async def test_a_poll_writes_only_the_states_that_changed(
         if state_of(hass, entity_id).last_reported != reported[entity_id]
     }
     assert moved == {f"sensor.{PREFIX}_voltage", f"sensor.{PREFIX}_power"}
-    assert state_of(hass, f"sensor.{PREFIX}_voltage").state == "401.0"
+    voltage = state_of(hass, f"sensor.{PREFIX}_voltage")
+    assert voltage.state == "401.0"
+    # One poll, one cause: its changes share a context, the next poll has its own.
+    assert state_of(hass, f"sensor.{PREFIX}_power").context.id == voltage.context.id
+    charging.state.set_measurements(voltage=402.0, current=2.0)
+    await poll(hass, freezer)
+    assert state_of(hass, f"sensor.{PREFIX}_voltage").context.id != voltage.context.id
 
 
 async def test_availability_is_written_though_the_value_stays(

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import time
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
@@ -131,6 +131,7 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
         # finished describes the meter as it was before.
         self._transaction_epoch = 0
         self._meter_error_code: str | None = None
+        self._poll_context: Context | None = None
 
     @property
     def identity_issue_id(self) -> str:
@@ -141,6 +142,17 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
     def meter_error_issue_id(self) -> str:
         """Return the repair issue id for a meter in its error state."""
         return f"meter_error_{self.config_entry.entry_id}"
+
+    @property
+    def poll_context(self) -> Context:
+        """Return the context of the states that the last poll changed.
+
+        One per poll, made when the first entity writes: the changes of one poll
+        have one cause, and a context of its own for each costs time at every poll.
+        """
+        if self._poll_context is None:
+            self._poll_context = Context()
+        return self._poll_context
 
     def add_poll_hook(self, hook: PollHook) -> None:
         """Run `hook` after every successful poll (outside the meter lock)."""
@@ -365,6 +377,7 @@ class IemDcrCoordinator(DataUpdateCoordinator[IemDcrData]):
     async def _async_update_data(self) -> IemDcrData:
         """Poll the meter once."""
         started = time.monotonic()
+        self._poll_context = None
         self.statistics.polls += 1
         recovered = not self.last_update_success
         try:

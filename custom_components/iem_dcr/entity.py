@@ -67,6 +67,7 @@ class IemDcrEntity(CoordinatorEntity[IemDcrCoordinator]):
         if view == self._written:
             return
         self._written = view
+        self.async_set_context(self.coordinator.poll_context)
         self.async_write_ha_state()
 
 

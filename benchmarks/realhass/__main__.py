@@ -72,7 +72,10 @@ def main(argv: list[str] | None = None) -> None:
                 "iem_dcr", count, arguments.window, recorder=False, lag_probe=True
             )
         )
-    extra = [("floor: aiohttp GET + json, new connection", f"{floor.measure():.2f} ms")]
+    extra = [
+        (f"floor: {name} GET + json, new connection", f"{cost:.2f} ms")
+        for name, cost in floor.measure().items()
+    ]
     print(machine())
     print(table.render(table.rows(results, extra), markdown=arguments.markdown))
 

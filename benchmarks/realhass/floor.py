@@ -1,36 +1,67 @@
-"""The floor: a bare aiohttp GET plus json parse, new connection per request."""
+"""The floor: a bare GET plus json parse outside Home Assistant, new connection per request.
+
+Two transports: the integration's own (`api/http1.py`) and aiohttp's client, as the
+integration used before it spoke HTTP/1.1 itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 import json
 import time
 
 import aiohttp
 
+from custom_components.iem_dcr.api.http1 import build_request, exchange
+
 from .processes import Meters
 
+PATH = "/counter/v1/ocmf/metervalue"
 
-async def _poll(url: str, count: int) -> float:
+
+async def _aiohttp_get(host: str, port: int) -> bytes:
+    # A new connection per request, as the integration's transport makes.
+    async with (
+        aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(force_close=True)
+        ) as session,
+        session.get(f"http://{host}:{port}{PATH}") as answer,
+    ):
+        return await answer.read()
+
+
+async def _own_get(host: str, port: int) -> bytes:
+    answer = await exchange(host, port, build_request("GET", f"{host}:{port}", PATH))
+    return answer.body
+
+
+TRANSPORTS: dict[str, Callable[[str, int], Awaitable[bytes]]] = {
+    "own HTTP/1.1": _own_get,
+    "aiohttp": _aiohttp_get,
+}
+
+
+async def _poll(
+    get: Callable[[str, int], Awaitable[bytes]], port: int, count: int
+) -> float:
+    for _ in range(10):  # warm up
+        json.loads(await get("127.0.0.1", port))
     began = time.process_time()
     for _ in range(count):
-        # A new connection per request, as our transport does.
-        async with (
-            aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(force_close=True)
-            ) as session,
-            session.get(url) as answer,
-        ):
-            json.loads(await answer.read())
+        json.loads(await get("127.0.0.1", port))
     return (time.process_time() - began) * 1000 / count
 
 
-def measure(count: int = 300) -> float:
-    """Return CPU ms per request of this process against a stand-in meter."""
+def measure(count: int = 500) -> dict[str, float]:
+    """Return CPU ms per request of this process for each transport."""
     meters = Meters(1)
     meters.start()
     try:
-        url = f"http://127.0.0.1:{meters.ports[0]['port']}/counter/v1/ocmf/metervalue"
-        return asyncio.run(_poll(url, count))
+        port = int(str(meters.ports[0]["port"]))
+        return {
+            name: asyncio.run(_poll(get, port, count))
+            for name, get in TRANSPORTS.items()
+        }
     finally:
         meters.stop()

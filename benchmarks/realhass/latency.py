@@ -315,8 +315,17 @@ def _call(client: HassClient, service: str, data: dict[str, Any]) -> None:
         raise HarnessError(f"{service}: {status} {body}")
 
 
-def measure(runs: int = RUNS, directory: Path | None = None) -> list[tuple[str, str]]:
-    """Start and stop ``runs`` transactions; return the table rows."""
+@dataclass(frozen=True)
+class Call:
+    """One measured service call and the requests the meter saw during it."""
+
+    kind: str  # "start" or "stop"
+    split: Split
+    requests: tuple[MeterRequest, ...]
+
+
+def run(runs: int = RUNS, directory: Path | None = None) -> list[Call]:
+    """Start and stop ``runs`` transactions after one unmeasured round."""
     with tempfile.TemporaryDirectory(dir=directory) as temporary:
         root = Path(temporary)
         simulator = SimulatorProcess(log_dir=root)
@@ -336,38 +345,61 @@ def measure(runs: int = RUNS, directory: Path | None = None) -> list[tuple[str, 
                 "127.0.0.1", proxy.port, "EVSEID", "DE*ABC*E1234", "0,35 EUR/kWh"
             )
             _set_poll_interval(client, entry_id)
-            starts: list[Split] = []
-            stops: list[Split] = []
-            # One unmeasured round first: imports, caches and the first ledger file.
-            for number in range(runs + 1):
-                for kind, results, data in (
-                    (
-                        "start",
-                        starts,
-                        {
-                            "transaction_id": f"bench-{number}",
-                            "identification_type": "iso14443",
-                            "identification_data": "04A1B2C3D4E5F6",
-                        },
-                    ),
-                    ("stop", stops, {}),
-                ):
-                    began = time.monotonic()
-                    _call(
-                        client,
-                        f"{kind}_transaction",
-                        {"config_entry_id": entry_id, **data},
-                    )
-                    ended = time.monotonic()
-                    if number:
-                        results.append(split(kind, began, ended, proxy.requests))
-            return rows(starts, stops)
+            return _calls(client, entry_id, proxy, runs)
         finally:
             if hass is not None:
                 hass.terminate()
             if proxy is not None:
                 proxy.stop()
             simulator.stop()
+
+
+def _calls(
+    client: HassClient, entry_id: str, proxy: TimingProxy, runs: int
+) -> list[Call]:
+    def start(number: int) -> None:
+        _call(
+            client,
+            "start_transaction",
+            {
+                "config_entry_id": entry_id,
+                "transaction_id": f"bench-{number}",
+                "identification_type": "iso14443",
+                "identification_data": "04A1B2C3D4E5F6",
+            },
+        )
+
+    def stop(_: int) -> None:
+        _call(client, "stop_transaction", {"config_entry_id": entry_id})
+
+    def first_start() -> bool:
+        start(0)
+        return True
+
+    # The unmeasured round (imports, caches, the ledger file) waits out the
+    # reload the new options set off.
+    client.wait_for(first_start, 60, "a first start after the options' reload")
+    stop(0)
+    calls = []
+    for number in range(1, runs + 1):
+        for kind, action in (("start", start), ("stop", stop)):
+            began = time.monotonic()
+            action(number)
+            ended = time.monotonic()
+            inside = tuple(
+                r for r in proxy.requests if r.ended > began and r.began < ended
+            )
+            calls.append(Call(kind, split(kind, began, ended, inside), inside))
+    return calls
+
+
+def measure(runs: int = RUNS, directory: Path | None = None) -> list[tuple[str, str]]:
+    """Start and stop ``runs`` transactions; return the table rows."""
+    calls = run(runs, directory)
+    return rows(
+        [c.split for c in calls if c.kind == "start"],
+        [c.split for c in calls if c.kind == "stop"],
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import argparse
 import platform
 import sys
 
-from . import floor, scenario, table
+from . import floor, latency, ledger_numbers, scenario, table
 
 CONTENDERS = ("rest", "iem_dcr")
 
@@ -23,6 +23,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--markdown", action="store_true", help="print the README table"
+    )
+    parser.add_argument(
+        "--skip-poll",
+        action="store_true",
+        help="only the floor, ledger and start/stop rows (about 1 min)",
+    )
+    parser.add_argument(
+        "--latency-runs", type=int, default=latency.RUNS, help="starts and stops"
     )
     arguments = parser.parse_args(argv)
     arguments.meter_counts = [int(part) for part in arguments.meters.split(",") if part]
@@ -50,7 +58,9 @@ def main(argv: list[str] | None = None) -> None:
     arguments = parse(argv)
     results = []
     plans = [(count, False) for count in arguments.meter_counts]
-    if not arguments.no_recorder:
+    if arguments.skip_poll:
+        plans = []
+    elif not arguments.no_recorder:
         plans.append((arguments.meter_counts[0], True))
     for count, recorder in plans:
         for number in range(arguments.runs):
@@ -64,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
                 results.append(
                     scenario.run(contender, count, arguments.window, recorder=recorder)
                 )
-    for count in arguments.meter_counts:
+    for count in [] if arguments.skip_poll else arguments.meter_counts:
         # Event-loop lag in runs of their own: the probe's timers cost CPU.
         print(f"lag: iem_dcr, {count} meters", file=sys.stderr)
         results.append(
@@ -76,6 +86,10 @@ def main(argv: list[str] | None = None) -> None:
         (f"floor: {name} GET + json, new connection", f"{cost:.2f} ms")
         for name, cost in floor.measure().items()
     ]
+    print("ledger: append, load, memory", file=sys.stderr)
+    extra += ledger_numbers.rows(ledger_numbers.measure())
+    print(f"start/stop: {arguments.latency_runs} of each", file=sys.stderr)
+    extra += latency.measure(arguments.latency_runs)
     print(machine())
     print(table.render(table.rows(results, extra), markdown=arguments.markdown))
 

@@ -5,7 +5,7 @@ downloaded browser) against a real `python -m homeassistant` and the meter simul
 each in its own process (tests/realhass/harness.py). One Home Assistant for the module;
 the steps run in order, each on what the one before left, and after a failed step the
 rest are not tried. Every step saves screenshots to tests/e2e/artifacts/NN-name.png (a
-failed step NN-name-failed.png).
+failed step NN-name-failed.png), and Home Assistant's log goes there at the end.
 
 The texts the test looks for are read from our translations, so a changed text does not
 break the test, but a text that does not reach the page does.
@@ -126,6 +126,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Generator[Browser]:
     finally:
         hass.terminate()
         simulator.stop()
+        # Beside the screenshots, for a failure in CI.
+        (ARTIFACTS / "home-assistant.log").write_text(hass.log_text(), "utf-8")
 
 
 @pytest.fixture(autouse=True)
@@ -260,6 +262,7 @@ def _perform_action(page: Page, action_yaml: str, expect_key: str) -> dict[str, 
     page.keyboard.press("ControlOrMeta+a")
     page.keyboard.insert_text(action_yaml)
     page.get_by_role("button", name="Perform action").click()
+    # Until the new response is there, the page shows the one before.
     response = page.locator("ha-code-editor").nth(1)
     expect(response).to_contain_text(f"{expect_key}:")
     # The page shows the response as YAML, long strings folded over lines.
@@ -292,7 +295,7 @@ def test_04_start_and_stop_from_developer_tools(browser: Browser) -> None:
     stopped = _perform_action(
         page,
         f"action: iem_dcr.stop_transaction\ndata:\n  config_entry_id: {entry_id}\n",
-        "ocmf",
+        "already_stored",
     )
     assert stopped["status"] == "OK"
     assert stopped["ocmf"] == simulator.issued()[-1]

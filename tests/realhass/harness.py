@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -282,8 +283,13 @@ class HomeAssistantProcess(_Process):
         if self._token_file.exists():
             self.token = self._token_file.read_text("utf-8").strip()
 
-    def start(self, timeout: float = 180) -> None:
-        """Start Home Assistant and wait until it runs (onboarding it if it is new)."""
+    def start(self, timeout: float = 180, onboard: bool = True) -> None:
+        """Start Home Assistant and wait until it runs (onboarding it if it is new).
+
+        With `onboard=False` a new Home Assistant is left for someone else to onboard
+        (a browser): this returns once its HTTP server answers; call `keep_token` and
+        `wait_running` after the onboarding.
+        """
         self._prepare()
         command = [self.python, "-m", "homeassistant", "--config", str(self.config_dir)]
         self._spawn([*command, "--skip-pip"], self.config_dir)
@@ -295,6 +301,8 @@ class HomeAssistantProcess(_Process):
 
         wait_until(listening, timeout, "Home Assistant's HTTP server")
         if self.token is None:
+            if not onboard:
+                return
             self.onboard()
         self.wait_running(timeout)
 
@@ -328,7 +336,11 @@ class HomeAssistantProcess(_Process):
         )
         if status != 200:
             raise HarnessError(f"no access token: {status} {tokens}")
-        short = HassClient(self.url, tokens["access_token"])
+        return self.keep_token(str(tokens["access_token"]))
+
+    def keep_token(self, access_token: str) -> str:
+        """Make a long-lived token with an owner's access token; remember it across restarts."""
+        short = HassClient(self.url, access_token)
         [result] = short.ws(
             [
                 {
@@ -436,7 +448,13 @@ class HassClient:
 
     def ws(self, commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Send WebSocket commands one after the other; return their results."""
-        return asyncio.run(self._ws(commands))
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(self._ws(commands))
+        # Called where an event loop runs (Playwright's synchronous API): in a thread.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, self._ws(commands)).result()
 
     async def _ws(self, commands: list[dict[str, Any]]) -> list[dict[str, Any]]:
         results = []

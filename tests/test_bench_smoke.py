@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatch
 import json
 from pathlib import Path
+
+import pytest
 
 from benchmarks.realhass import __main__ as driver, ha_config, probe, table
 from benchmarks.realhass.scenario import RunResult
 
 
 def _result(
-    contender: str, meters: int, ms: float, *, recorder: bool = False
+    contender: str, meters: int, ms: float, *, recorder: str = "off"
 ) -> RunResult:
     return RunResult(
         contender=contender,
@@ -22,7 +25,7 @@ def _result(
         core_share=0.01,
         lag_p50_ms=None,
         lag_p99_ms=None,
-        db_mb_per_hour=12.0 if recorder else None,
+        db_mb_per_hour=12.0 if recorder != "off" else None,
     )
 
 
@@ -65,7 +68,7 @@ def test_iem_dcr_folder_has_an_entry_per_meter(tmp_path: Path) -> None:
         {"port": 4002, "serial": "B"},
     ]
     ha_config.write(
-        tmp_path, contender="iem_dcr", meters=meters, http_port=1, recorder=False
+        tmp_path, contender="iem_dcr", meters=meters, http_port=1, recorder="off"
     )
     stored = json.loads((tmp_path / ".storage" / "core.config_entries").read_text())
     entries = stored["data"]["entries"]
@@ -85,14 +88,67 @@ def test_rest_folder_has_twelve_entities_per_meter(tmp_path: Path) -> None:
         contender="rest",
         meters=[{"port": 4001, "serial": "A"}],
         http_port=1,
-        recorder=True,
+        recorder="on",
     )
     text = (tmp_path / "configuration.yaml").read_text()
     assert text.count("value_template") == 12
     assert "recorder:" in text
+    assert "exclude" not in text
+
+
+def test_recorder_without_live_values_is_the_readme_exclusion(tmp_path: Path) -> None:
+    """The bench's third recorder mode writes the globs the README recommends."""
+    ha_config.write(
+        tmp_path,
+        contender="iem_dcr",
+        meters=[{"port": 4001, "serial": "A"}],
+        http_port=1,
+        recorder=ha_config.RECORDER_LIVE_EXCLUDED,
+    )
+    text = (tmp_path / "configuration.yaml").read_text()
+    globs = [
+        line.strip().removeprefix("- ").strip('"')
+        for line in text.split("entity_globs:")[1].splitlines()
+        if line.strip().startswith("- ")
+    ]
+    assert globs == list(ha_config.LIVE_VALUE_GLOBS)
+    readme = (ha_config.REPO / "README.md").read_text()
+    for glob in (
+        "sensor.iem_dcr_*_power",
+        "sensor.iem_dcr_*_voltage",
+        "sensor.iem_dcr_*_current",
+    ):
+        assert glob in readme
+        assert any(fnmatch(glob.replace("*", "1isa"), pattern) for pattern in globs)
+
+
+def test_an_unknown_recorder_mode_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown recorder mode"):
+        ha_config.write(
+            tmp_path, contender="rest", meters=[], http_port=1, recorder="maybe"
+        )
 
 
 def test_lag_samples_are_cut_to_the_window(tmp_path: Path) -> None:
     """Only timers that fired inside the window count."""
     (tmp_path / probe.LAG_FILE).write_text("1.0 0.5\n2.0 7.0\n3.0 1.0\n")
     assert probe.lag_samples(tmp_path, 1.5, 3.0) == [7.0, 1.0]
+
+
+def test_run_plans() -> None:
+    """Every meter count without recorder, then both recorder modes at the first."""
+    on, excluded = ha_config.RECORDER_ON, ha_config.RECORDER_LIVE_EXCLUDED
+    assert driver.run_plans(driver.parse(["--meters", "1,10"])) == [
+        (1, "off"),
+        (10, "off"),
+        (1, on),
+        (1, excluded),
+    ]
+    assert driver.run_plans(driver.parse(["--recorder-only", "--meters", "1"])) == [
+        (1, on),
+        (1, excluded),
+    ]
+    assert driver.run_plans(driver.parse(["--no-recorder", "--meters", "5"])) == [
+        (5, "off")
+    ]
+    assert driver.run_plans(driver.parse(["--skip-poll"])) == []

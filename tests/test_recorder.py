@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 import hashlib
 import json
 
 from cryptography.hazmat.primitives import serialization
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.recorder.history import state_changes_during_period
 from homeassistant.core import HomeAssistant
@@ -16,13 +18,15 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
+    do_adhoc_statistics,
+    statistics_during_period,
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from iem_dcr_simulator import MeterSimulator
 
 from .conftest import METER_KEY
-from .helpers import state_of
+from .helpers import poll, state_of
 
 PUBLIC_KEY = "sensor.iem_dcr_1isa0200001132_public_key"
 
@@ -95,3 +99,73 @@ async def test_public_key_is_a_fingerprint_in_the_recorder_and_the_logbook(
         _expected_fingerprint(),
     ]
     assert key_hex.lower() not in json.dumps(response).lower()
+
+
+# What the README recommends to users whose database grows too fast at 1 s polls.
+LIVE_VALUES_EXCLUDED = {
+    "exclude": {
+        "entity_globs": [
+            "sensor.iem_dcr_*_power",
+            "sensor.iem_dcr_*_voltage",
+            "sensor.iem_dcr_*_current",
+        ]
+    }
+}
+PREFIX = "sensor.iem_dcr_1isa0200001132"
+LIVE = (f"{PREFIX}_power", f"{PREFIX}_voltage", f"{PREFIX}_current")
+ENERGY = f"{PREFIX}_energy_imported"
+
+
+@pytest.mark.parametrize("recorder_config", [LIVE_VALUES_EXCLUDED])
+async def test_live_values_left_out_of_the_recorder_keep_energy_statistics(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: MeterSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    start = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # a 5-minute boundary
+    freezer.move_to(start + timedelta(seconds=5))
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    for step in range(6):
+        simulator.state.set_measurements(voltage=400.0 + step, current=10.0 + step)
+        simulator.state.add_energy(import_kwh=Decimal("0.125"), export_kwh=Decimal(0))
+        await poll(hass, freezer, 10)
+    await async_wait_recording_done(hass)
+
+    # Live values stay live in the state machine ...
+    assert state_of(hass, f"{PREFIX}_voltage").state == "405.0"
+    # ... but the database holds none of them, and every energy reading.
+    for entity_id in (*LIVE, ENERGY):
+        history = await hass.async_add_executor_job(
+            state_changes_during_period,
+            hass,
+            start,
+            start + timedelta(minutes=5),
+            entity_id,
+        )
+        assert bool(history.get(entity_id)) is (entity_id == ENERGY), entity_id
+    energy_states = history[ENERGY]
+    assert energy_states[-1].state == state_of(hass, ENERGY).state
+
+    # The Energy dashboard's statistics are compiled as before.
+    do_adhoc_statistics(hass, start=start)
+    await async_wait_recording_done(hass)
+    statistics = await hass.async_add_executor_job(
+        statistics_during_period,
+        hass,
+        start,
+        None,
+        {ENERGY, *LIVE},
+        "5minute",
+    )
+    assert set(statistics) == {ENERGY}
+    assert Decimal(str(statistics[ENERGY][0]["state"])) == Decimal(
+        state_of(hass, ENERGY).state
+    )
+    # The energy of the period: last reading minus the first one the recorder kept.
+    assert statistics[ENERGY][0]["sum"] == pytest.approx(
+        float(energy_states[-1].state) - float(energy_states[0].state)
+    )
+    assert statistics[ENERGY][0]["sum"] >= 0.75  # at least what was added

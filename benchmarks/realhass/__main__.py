@@ -6,7 +6,7 @@ import argparse
 import platform
 import sys
 
-from . import floor, latency, ledger_numbers, scenario, table
+from . import floor, ha_config, latency, ledger_numbers, scenario, table
 
 CONTENDERS = ("rest", "iem_dcr")
 
@@ -32,6 +32,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--latency-runs", type=int, default=latency.RUNS, help="starts and stops"
     )
+    parser.add_argument(
+        "--recorder-only",
+        action="store_true",
+        help="only the recorder runs (database growth), at the first meter count",
+    )
     arguments = parser.parse_args(argv)
     arguments.meter_counts = [int(part) for part in arguments.meters.split(",") if part]
     if arguments.quick:
@@ -53,33 +58,53 @@ def machine() -> str:
     return f"{cores} cores, {model}, Python {platform.python_version()}, Home Assistant {__version__}"
 
 
+def run_plans(arguments: argparse.Namespace) -> list[tuple[int, str]]:
+    """Return the (meters, recorder mode) cells to measure, each rest vs iem_dcr."""
+    first = arguments.meter_counts[0]
+    recorder_plans = (
+        []
+        if arguments.no_recorder
+        else [(first, ha_config.RECORDER_ON), (first, ha_config.RECORDER_LIVE_EXCLUDED)]
+    )
+    if arguments.skip_poll:
+        return []
+    if arguments.recorder_only:
+        return recorder_plans
+    off = [(count, ha_config.RECORDER_OFF) for count in arguments.meter_counts]
+    return off + recorder_plans
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run every measurement and print the table."""
     arguments = parse(argv)
     results = []
-    plans = [(count, False) for count in arguments.meter_counts]
-    if arguments.skip_poll:
-        plans = []
-    elif not arguments.no_recorder:
-        plans.append((arguments.meter_counts[0], True))
+    plans = run_plans(arguments)
     for count, recorder in plans:
         for number in range(arguments.runs):
             # Alternate the contenders so drift on a shared machine hits both.
             order = CONTENDERS if number % 2 == 0 else CONTENDERS[::-1]
             for contender in order:
                 print(
-                    f"run {number + 1}: {contender}, {count} meters, recorder {'on' if recorder else 'off'}",
+                    f"run {number + 1}: {contender}, {count} meters, recorder {recorder}",
                     file=sys.stderr,
                 )
                 results.append(
                     scenario.run(contender, count, arguments.window, recorder=recorder)
                 )
+    if arguments.recorder_only:
+        print(machine())
+        print(table.render(table.rows(results, []), markdown=arguments.markdown))
+        return
     for count in [] if arguments.skip_poll else arguments.meter_counts:
         # Event-loop lag in runs of their own: the probe's timers cost CPU.
         print(f"lag: iem_dcr, {count} meters", file=sys.stderr)
         results.append(
             scenario.run(
-                "iem_dcr", count, arguments.window, recorder=False, lag_probe=True
+                "iem_dcr",
+                count,
+                arguments.window,
+                recorder=ha_config.RECORDER_OFF,
+                lag_probe=True,
             )
         )
     extra = [

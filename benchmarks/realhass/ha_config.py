@@ -11,6 +11,15 @@ from . import probe
 
 REPO = Path(__file__).resolve().parents[2]
 
+# Recorder settings of a run: none, SQLite with its defaults, or the defaults with
+# the live values (power, voltage, current) excluded, as the README suggests.
+RECORDER_OFF = "off"
+RECORDER_ON = "on"
+RECORDER_LIVE_EXCLUDED = "on, live values excluded"
+RECORDER_MODES = (RECORDER_OFF, RECORDER_ON, RECORDER_LIVE_EXCLUDED)
+# The README's exclusion; the globs also match the rest contender's sensor names.
+LIVE_VALUE_GLOBS = ("sensor.*_power", "sensor.*_voltage", "sensor.*_current")
+
 # What a user would write to get the values of iem_dcr's 11 sensors and its
 # transaction binary sensor from /metervalue with the `rest` integration.
 _REST_SENSORS = (
@@ -93,7 +102,7 @@ def write(
     contender: str,
     meters: list[dict[str, object]],
     http_port: int,
-    recorder: bool,
+    recorder: str,
     lag_probe: bool = False,
 ) -> None:
     """Write a fresh config folder: nothing but what the contender needs."""
@@ -115,8 +124,13 @@ def write(
     if lag_probe:
         # Its 100 timers a second cost CPU: only in the runs that measure lag.
         yaml.append("bench_probe:")
-    if recorder:
+    if recorder not in RECORDER_MODES:
+        raise ValueError(f"unknown recorder mode {recorder!r}")
+    if recorder != RECORDER_OFF:
         yaml.append("recorder:")  # SQLite, its defaults
+    if recorder == RECORDER_LIVE_EXCLUDED:
+        yaml += ["  exclude:", "    entity_globs:"]
+        yaml += [f'      - "{glob}"' for glob in LIVE_VALUE_GLOBS]
     text = "\n".join(yaml) + "\n"
     if contender == "rest":
         text += _rest_yaml([int(str(meter["port"])) for meter in meters])

@@ -22,7 +22,7 @@ class RunResult:
 
     contender: str
     meters: int
-    recorder: bool
+    recorder: str  # one of ha_config.RECORDER_MODES
     cpu_ms_per_poll: float
     polls: int
     window_s: float
@@ -51,7 +51,7 @@ def run(
     meters: int,
     window: float,
     *,
-    recorder: bool,
+    recorder: str,
     lag_probe: bool = False,
 ) -> RunResult:
     """Start the meters and Home Assistant, poll, measure one window, stop."""
@@ -105,7 +105,11 @@ def run(
         core_share=(cpu1 - cpu0) / elapsed,
         lag_p50_ms=_percentile(lags, 50),
         lag_p99_ms=_percentile(lags, 99),
-        db_mb_per_hour=((db1 - db0) / 1e6 * 3600 / elapsed if recorder else None),
+        db_mb_per_hour=(
+            (db1 - db0) / 1e6 * 3600 / elapsed
+            if recorder != ha_config.RECORDER_OFF
+            else None
+        ),
     )
 
 

@@ -62,7 +62,7 @@ def rows(
             r.cpu_ms_per_poll for r in rest
         )
         database = "-"
-        if recorder:
+        if recorder != "off":
             database = (
                 f"{statistics.median(r.db_mb_per_hour or 0 for r in rest):.1f} / "
                 f"{statistics.median(r.db_mb_per_hour or 0 for r in ours):.1f}"
@@ -70,7 +70,7 @@ def rows(
         table.append(
             [
                 str(meters),
-                "on" if recorder else "off",
+                recorder,
                 _runs(rest),
                 _runs(ours),
                 f"{ratio:.2f}",

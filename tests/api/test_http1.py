@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from typing import Any
 
 from hypothesis import given, strategies as st
@@ -222,3 +224,41 @@ async def test_a_bad_answer_is_a_connection_error(socket_enabled: None) -> None:
     ):
         with pytest.raises(IemDcrConnectionError, match="invalid chunk size"):
             await client.get_public_key()
+
+
+def test_the_end_of_the_connection_after_a_complete_answer_changes_nothing() -> None:
+    reader = AnswerReader()
+    answer = reader.feed(FRAMINGS["content-length"])
+
+    assert reader.finish() is answer
+
+
+@pytest.mark.parametrize(
+    "size_line", [b"", b"123456789", b";ext=only", b"x" * (MAX_HEAD + 1)]
+)
+def test_chunk_size_lines_that_are_no_size(size_line: bytes) -> None:
+    head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    ending = b"" if len(size_line) > MAX_HEAD else b"\r\n"
+
+    with pytest.raises(HttpError, match="chunk"):
+        read_all(head + size_line + ending)
+
+
+async def test_a_reset_connection_is_a_connection_error(socket_enabled: None) -> None:
+    """The server reads the request, then resets the connection (RST, not FIN)."""
+
+    async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+
+    server = await asyncio.start_server(reset, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with IemDcrClient("127.0.0.1", port) as client:
+            with pytest.raises(IemDcrConnectionError, match="metervalue: HttpError"):
+                await client.get_meter_value()
+    finally:
+        server.close()
+        await server.wait_closed()

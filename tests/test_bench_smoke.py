@@ -5,10 +5,11 @@ from __future__ import annotations
 from fnmatch import fnmatch
 import json
 from pathlib import Path
+import sqlite3
 
 import pytest
 
-from benchmarks.realhass import __main__ as driver, ha_config, probe, table
+from benchmarks.realhass import __main__ as driver, ha_config, probe, scenario, table
 from benchmarks.realhass.scenario import RunResult
 
 
@@ -152,3 +153,26 @@ def test_run_plans() -> None:
         (5, "off")
     ]
     assert driver.run_plans(driver.parse(["--skip-poll"])) == []
+
+
+def test_database_growth_counts_the_write_ahead_log_in(tmp_path: Path) -> None:
+    """Rows still in the WAL are counted, and the size is the database's own."""
+    assert scenario._database(tmp_path) == (0, 0)
+    path = tmp_path / "home-assistant_v2.db"
+    writer = sqlite3.connect(path)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")  # keep every page in the WAL
+        writer.execute("CREATE TABLE states (state TEXT)")
+        writer.commit()
+        before = scenario._database(tmp_path)
+        writer.executemany("INSERT INTO states VALUES (?)", [("x" * 200,)] * 500)
+        writer.commit()
+        size, rows = scenario._database(tmp_path)
+    finally:
+        writer.close()
+
+    assert rows == before[1] + 500 == 500
+    assert size > before[0] + 500 * 200
+    wal = tmp_path / "home-assistant_v2.db-wal"
+    assert not wal.exists() or not wal.stat().st_size

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 import os
 from pathlib import Path
 import shutil
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -30,14 +32,26 @@ class RunResult:
     lag_p50_ms: float | None
     lag_p99_ms: float | None
     db_mb_per_hour: float | None
+    db_rows_per_hour: float | None = None
 
 
-def _db_bytes(config_dir: Path) -> int:
-    return sum(
-        path.stat().st_size
-        for path in config_dir.glob("home-assistant_v2.db*")
-        if path.is_file()
-    )
+def _database(config_dir: Path) -> tuple[int, int]:
+    """Return the database's size and its count of state rows, WAL folded in.
+
+    The write-ahead log grows to a few MB and is then reused, so its size says
+    little about how the database grows: it is checkpointed into the database
+    first (as SQLite does by itself from time to time).
+    """
+    path = config_dir / "home-assistant_v2.db"
+    if not path.exists():
+        return 0, 0
+    with contextlib.closing(sqlite3.connect(path, timeout=10)) as database:
+        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try:
+            (rows,) = database.execute("SELECT COUNT(*) FROM states").fetchone()
+        except sqlite3.OperationalError:
+            rows = 0  # the recorder has not made its tables yet
+    return path.stat().st_size, int(rows)
 
 
 def _percentile(values: list[float], share: float) -> float | None:
@@ -73,18 +87,18 @@ def run(
         hass.start()
         _wait_for_polls(stand_in, meters * WARM_UP_POLLS, timeout=120)
         time.sleep(2)  # let set-up work (registries, first states) settle
-        served0, cpu0, db0 = (
+        served0, cpu0, (db0, rows0) = (
             stand_in.served(),
             cpu_seconds(hass.pid),
-            _db_bytes(config_dir),
+            _database(config_dir),
         )
         began = time.monotonic()
         time.sleep(window)
         ended = time.monotonic()
-        served1, cpu1, db1 = (
+        served1, cpu1, (db1, rows1) = (
             stand_in.served(),
             cpu_seconds(hass.pid),
-            _db_bytes(config_dir),
+            _database(config_dir),
         )
         time.sleep(1.2)  # the probe writes its samples once a second
         lags = probe.lag_samples(config_dir, began, ended)
@@ -107,6 +121,11 @@ def run(
         lag_p99_ms=_percentile(lags, 99),
         db_mb_per_hour=(
             (db1 - db0) / 1e6 * 3600 / elapsed
+            if recorder != ha_config.RECORDER_OFF
+            else None
+        ),
+        db_rows_per_hour=(
+            (rows1 - rows0) * 3600 / elapsed
             if recorder != ha_config.RECORDER_OFF
             else None
         ),

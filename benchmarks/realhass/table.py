@@ -36,6 +36,7 @@ def rows(
             "ratio",
             "loop lag p50/p99 (iem_dcr)",
             "DB MB/h rest / iem_dcr",
+            "state rows/h rest / iem_dcr",
         ]
     ]
     keys = sorted({(r.meters, r.recorder) for r in results})
@@ -61,11 +62,15 @@ def rows(
         ratio = statistics.median(r.cpu_ms_per_poll for r in ours) / statistics.median(
             r.cpu_ms_per_poll for r in rest
         )
-        database = "-"
+        database = rows_written = "-"
         if recorder != "off":
             database = (
                 f"{statistics.median(r.db_mb_per_hour or 0 for r in rest):.1f} / "
                 f"{statistics.median(r.db_mb_per_hour or 0 for r in ours):.1f}"
+            )
+            rows_written = (
+                f"{statistics.median(r.db_rows_per_hour or 0 for r in rest):,.0f} / "
+                f"{statistics.median(r.db_rows_per_hour or 0 for r in ours):,.0f}"
             )
         table.append(
             [
@@ -76,10 +81,11 @@ def rows(
                 f"{ratio:.2f}",
                 _lag(probed),
                 database,
+                rows_written,
             ]
         )
     for name, value in extra:
-        table.append([name, "", "", value, "", "", ""])
+        table.append([name, "", "", value, "", "", "", ""])
     return table
 
 

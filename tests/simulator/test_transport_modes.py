@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,11 @@ LENGTH_MODES = [
     for mode in FRONT_MODES
     if mode not in {Transport.CLOSE_DELIMITED, Transport.CHUNKED}
 ]
+
+
+def without_time(meter_value: dict[str, Any]) -> dict[str, Any]:
+    """Drop the meter's clock: a second may tick between the answer and the check."""
+    return {key: value for key, value in meter_value.items() if key != "TM"}
 
 
 def libcurl_post(path: str) -> bytes:
@@ -182,7 +188,7 @@ async def test_close_delimited_body() -> None:
     assert "content-length" not in head.names
     assert "transfer-encoding" not in head.names
     assert head.get("connection") == "close"
-    assert json.loads(body) == sim.state.meter_value()
+    assert without_time(json.loads(body)) == without_time(sim.state.meter_value())
 
 
 async def test_close_delimited_empty_body() -> None:
@@ -219,7 +225,9 @@ async def test_chunked_answers_in_several_chunks_and_keeps_the_connection() -> N
     assert len(chunks) > 2
     assert all(0 < len(chunk) <= CHUNK_SIZE for chunk in chunks[:-1])
     assert chunks[-1] == b""
-    assert json.loads(b"".join(chunks)) == sim.state.meter_value()
+    assert without_time(json.loads(b"".join(chunks))) == without_time(
+        sim.state.meter_value()
+    )
     assert second.get("transfer-encoding") == "chunked"
     assert empty == [b""]
     assert sim.connections_accepted == 1

@@ -653,3 +653,17 @@ def test_a_pause_in_polling_without_energy_is_no_gap(charger: Charger) -> None:
     assert cost.cost == round_cost(
         (first[-1] - first[0]) * CHEAP + (second[-1] - second[0]) * DEAR
     )
+
+
+def test_polled_span_is_the_first_and_the_last_poll() -> None:
+    accumulator = CostAccumulator(register_kind=RegisterKind.TRANSACTION)
+    assert accumulator.polled_span is None
+    accumulator.add(START, Decimal("0.000"), CHEAP)
+    accumulator.add(START + 5 * SECOND, Decimal("0.010"), CHEAP)
+    accumulator.add(START + 9 * SECOND, Decimal("0.020"), None)
+
+    assert accumulator.polled_span == (START, START + 9 * SECOND)
+    # A refused poll (older than the last) leaves the span as it was.
+    with pytest.raises(PricingError):
+        accumulator.add(START + 2 * SECOND, Decimal("0.030"), CHEAP)
+    assert accumulator.polled_span == (START, START + 9 * SECOND)

@@ -28,7 +28,7 @@ class IemDcrEntity(CoordinatorEntity[IemDcrCoordinator]):
 
     A poll writes the entity's state only when what it shows has changed
     (`_poll_view`): at one poll a second, writing a dozen unchanged states was
-    most of what a poll cost Home Assistant.
+    about a third of what a poll cost Home Assistant.
     """
 
     _attr_has_entity_name = True
@@ -63,7 +63,8 @@ class IemDcrEntity(CoordinatorEntity[IemDcrCoordinator]):
     @callback
     def _handle_coordinator_update(self) -> None:
         """Write the state if availability or the shown value changed."""
-        view = (self.available, self._poll_view() if self.available else None)
+        available = self.available
+        view = (available, self._poll_view() if available else None)
         if view == self._written:
             return
         self._written = view

@@ -300,6 +300,13 @@ class CostAccumulator:
         return self._first is not None
 
     @property
+    def polled_span(self) -> tuple[datetime, datetime] | None:
+        """Return the times of the first and the last poll (None before any)."""
+        if self._first is None or self._last is None:
+            return None
+        return self._first.time, self._last.time
+
+    @property
     def polled_energy_kwh(self) -> Decimal:
         """Return the energy between the first and the last poll."""
         return self._polled_energy

@@ -27,7 +27,7 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 
-from .const import CONF_POLL_INTERVAL, CONF_PRICE_ENTITY, DEFAULT_POLL_INTERVAL, LOGGER
+from .const import CONF_PRICE_ENTITY, LOGGER
 from .drivers import DriverDirectory
 from .pricing import (
     CLOCK_TOLERANCE,
@@ -146,8 +146,13 @@ class CostBook:
     ) -> None:
         """Feed one poll of a running transaction."""
         accumulator = self.accumulator
-        if accumulator is None or accumulator.max_poll_interval != gap_after:
-            accumulator = self._fresh(accumulator, gap_after)
+        if accumulator is None:
+            accumulator = CostAccumulator(
+                register_kind=RegisterKind.TRANSACTION, max_poll_interval=gap_after
+            )
+        else:
+            # The poll interval option may have changed: keep the polls.
+            accumulator.max_poll_interval = gap_after
         try:
             accumulator.add(time, register_kwh, price)
         except PricingError:
@@ -163,18 +168,6 @@ class CostBook:
             # Not again with every poll: that would put the write off for ever.
             self._running_save_due = True
             self._running_store.async_delay_save(self._running_data, RUNNING_SAVE_DELAY)
-
-    def _fresh(
-        self, accumulator: CostAccumulator | None, gap_after: timedelta
-    ) -> CostAccumulator:
-        if accumulator is None:
-            return CostAccumulator(
-                register_kind=RegisterKind.TRANSACTION, max_poll_interval=gap_after
-            )
-        # The poll interval option changed: keep the polls, use the new limit.
-        data = accumulator.to_dict()
-        data["max_poll_interval"] = gap_after.total_seconds()
-        return CostAccumulator.from_dict(data)
 
     def _running_data(self) -> dict[str, Any]:
         self._running_save_due = False
@@ -198,14 +191,10 @@ class CostBook:
         if finished is not None and self._same_tuple(finished.sequence, session):
             return finished.accumulator
         accumulator = self.accumulator
-        if accumulator is None:
+        span = accumulator.polled_span if accumulator is not None else None
+        if accumulator is None or span is None:
             return None
-        data = accumulator.to_dict()
-        first, last = data["first"], data["last"]
-        if first is None or last is None:
-            return None
-        first_time = datetime.fromisoformat(first["time"])
-        last_time = datetime.fromisoformat(last["time"])
+        first_time, last_time = span
         slack = accumulator.max_poll_interval + CLOCK_TOLERANCE
         if session.end is not None and session.end < first_time - slack:
             return None
@@ -263,6 +252,7 @@ class CostTracker:
         entry: IemDcrConfigEntry,
         book: CostBook,
         now: Callable[[], datetime],
+        poll_interval: timedelta,
     ) -> None:
         """Price with the entry's options (a reload brings new options)."""
         self._hass = hass
@@ -270,7 +260,7 @@ class CostTracker:
         self._options = entry.options
         self._book = book
         self._entity_id: str | None = entry.options.get(CONF_PRICE_ENTITY) or None
-        self._gap_after = max_poll_interval(_poll_interval(entry.options))
+        self._gap_after = max_poll_interval(poll_interval)
 
     @property
     def settled(self) -> Mapping[int, SessionCost]:
@@ -325,7 +315,3 @@ class CostTracker:
         )
         self._book.keep(session, cost, accumulator)
         return cost
-
-
-def _poll_interval(options: Mapping[str, Any]) -> timedelta:
-    return timedelta(seconds=options.get(CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL))

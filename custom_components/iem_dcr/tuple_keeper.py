@@ -152,7 +152,13 @@ class TupleKeeper:
         self._resources = resources
         self._ledger = resources.ledger
         # Prices each stored tuple's session once, right after it is stored.
-        self.costs = CostTracker(hass, entry, resources.costs, coordinator.now)
+        self.costs = CostTracker(
+            hass,
+            entry,
+            resources.costs,
+            coordinator.now,
+            coordinator.settings.poll_interval,
+        )
         self.last: SignedTuple | None = None
         # A transaction ran whose tuple may exist only on the meter.
         self.tuple_expected = False

@@ -656,8 +656,8 @@ def test_a_pause_in_polling_without_energy_is_no_gap(charger: Charger) -> None:
 
 
 def test_polled_span_is_the_first_and_the_last_poll() -> None:
+    assert CostAccumulator(register_kind=RegisterKind.TRANSACTION).polled_span is None
     accumulator = CostAccumulator(register_kind=RegisterKind.TRANSACTION)
-    assert accumulator.polled_span is None
     accumulator.add(START, Decimal("0.000"), CHEAP)
     accumulator.add(START + 5 * SECOND, Decimal("0.010"), CHEAP)
     accumulator.add(START + 9 * SECOND, Decimal("0.020"), None)

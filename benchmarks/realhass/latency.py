@@ -50,23 +50,6 @@ RETRY_DELAY = DEFAULT_RETRY_DELAY / 1000
 POLL_INTERVAL = (
     60  # s: no poll runs between the calls (each call's refresh restarts it)
 )
-CONFIGURATION = """\
-homeassistant:
-  name: Bench
-  unit_system: metric
-  time_zone: Europe/Berlin
-  currency: EUR
-  country: DE
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
-api:
-config:
-onboarding:
-websocket_api:
-logger:
-  default: warning
-"""
 
 
 @dataclass(frozen=True)
@@ -335,10 +318,8 @@ def run(runs: int = RUNS, directory: Path | None = None) -> list[Call]:
             simulator.start()
             proxy = TimingProxy(simulator.port)
             proxy.start()
-            hass = HomeAssistantProcess(root / "config")
-            (root / "config" / "configuration.yaml").write_text(
-                CONFIGURATION.format(port=hass.port), "utf-8"
-            )
+            # Without the integration's debug log, which would cost time in the calls.
+            hass = HomeAssistantProcess(root / "config", debug_log=False)
             hass.start()
             client = hass.client()
             entry_id = client.add_iem_dcr(

@@ -58,9 +58,11 @@ onboarding:
 websocket_api:
 logger:
   default: warning
-  logs:
+{logs}{extra}"""
+# The integration's debug log, for tests that read it; a measurement goes without.
+DEBUG_LOGS = """  logs:
     custom_components.iem_dcr: debug
-{extra}"""
+"""
 
 
 class HarnessError(AssertionError):
@@ -252,11 +254,13 @@ class HomeAssistantProcess(_Process):
         port: int | None = None,
         python: str = sys.executable,
         extra_yaml: str = "",
+        debug_log: bool = True,
     ) -> None:
         self.config_dir = config_dir
         self.port = port or free_port()
         self.python = python
         self.extra_yaml = extra_yaml
+        self.debug_log = debug_log
         self.token: str | None = None
         config_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(config_dir / "hass-process.log")
@@ -273,7 +277,12 @@ class HomeAssistantProcess(_Process):
         configuration = self.config_dir / "configuration.yaml"
         if not configuration.exists():
             configuration.write_text(
-                CONFIGURATION.format(port=self.port, extra=self.extra_yaml), "utf-8"
+                CONFIGURATION.format(
+                    port=self.port,
+                    logs=DEBUG_LOGS if self.debug_log else "",
+                    extra=self.extra_yaml,
+                ),
+                "utf-8",
             )
         components = self.config_dir / "custom_components"
         components.mkdir(exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
 import struct
 from typing import Any
@@ -10,15 +11,15 @@ from typing import Any
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.iem_dcr.api import IemDcrClient, IemDcrConnectionError
+from custom_components.iem_dcr.api import IemDcrClient, IemDcrConnectionError, http1
 from custom_components.iem_dcr.api.http1 import (
     MAX_BODY,
     MAX_HEAD,
     Answer,
     AnswerReader,
     HttpError,
-    _Exchange,
     build_request,
+    exchange,
 )
 
 from .payloads import PUBLICKEY
@@ -161,28 +162,75 @@ def test_what_is_not_a_usable_answer(raw: bytes, problem: str) -> None:
         read_all(raw)
 
 
-def test_the_request_is_written_in_one_piece() -> None:
+class RecordingSocket(socket.socket):
+    """A real socket that notes every send and can act as other kernels do.
+
+    `take`: bytes a send takes at most (a full send buffer); `connect_at_once`:
+    the connection stands when connect() returns; `connect_error`, `send_error`:
+    raised by the first connect or send; `spurious_reads`: reads that find no
+    data though the loop said there was some.
+    """
+
+    sends: list[bytes]
+    take: int | None = None
+    connect_at_once = False
+    connect_error: OSError | None = None
+    send_error: OSError | None = None
+    spurious_reads = 0
+
+    def connect(self, address: Any) -> None:
+        error, RecordingSocket.connect_error = RecordingSocket.connect_error, None
+        if error is not None:
+            raise error
+        if self.connect_at_once:
+            self.setblocking(True)
+            super().connect(address)
+            self.setblocking(False)
+            return
+        super().connect(address)
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        error, RecordingSocket.send_error = RecordingSocket.send_error, None
+        if error is not None:
+            raise error
+        chunk = bytes(data)[: self.take] if self.take else bytes(data)
+        self.sends.append(chunk)
+        return super().send(chunk, flags)
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        if RecordingSocket.spurious_reads:
+            RecordingSocket.spurious_reads -= 1
+            raise BlockingIOError
+        return super().recv(size, flags)
+
+
+def recording_sockets(monkeypatch: pytest.MonkeyPatch, **behaviour: Any) -> list[bytes]:
+    """Make the transport's sockets RecordingSockets; return their sends."""
+    sends: list[bytes] = []
+    for name, value in behaviour.items():
+        monkeypatch.setattr(RecordingSocket, name, value)
+
+    def new_socket(family: int) -> socket.socket:
+        sock = RecordingSocket(family, socket.SOCK_STREAM)
+        sock.sends = sends
+        sock.setblocking(False)
+        return sock
+
+    monkeypatch.setattr(http1, "_new_socket", new_socket)
+    return sends
+
+
+async def test_the_request_is_written_in_one_piece(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sends = recording_sockets(monkeypatch)
     request = build_request("POST", "192.168.60.12", "/counter/v1/ocmf/gw", b'{"a":1}')
 
-    class Transport(asyncio.Transport):
-        def __init__(self) -> None:
-            super().__init__()
-            self.writes: list[bytes] = []
+    async with raw_device(FRAMINGS["content-length"]) as device:
+        answer = await exchange(device.host, device.port, request)
 
-        def write(self, data: Any) -> None:
-            self.writes.append(bytes(data))
-
-        def close(self) -> None:
-            pass
-
-    transport = Transport()
-    loop = asyncio.new_event_loop()
-    try:
-        _Exchange(request, loop.create_future()).connection_made(transport)
-    finally:
-        loop.close()
-
-    assert transport.writes == [
+    assert answer == Answer(200, BODY)
+    assert sends == [
         (
             b"POST /counter/v1/ocmf/gw HTTP/1.1\r\n"
             b"Host: 192.168.60.12\r\n"
@@ -194,6 +242,162 @@ def test_the_request_is_written_in_one_piece() -> None:
             b'{"a":1}'
         )
     ]
+    assert device.requests == sends
+
+
+async def test_a_request_the_socket_takes_in_parts_arrives_whole_and_once(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full send buffer takes part of a request; the rest follows when it drains."""
+    sends = recording_sockets(monkeypatch, take=10)
+    request = build_request("POST", "meter", "/counter/v1/ocmf/user", b'{"ID":"x"}')
+
+    async with raw_device(FRAMINGS["chunked"]) as device:
+        answer = await exchange(device.host, device.port, request)
+
+    assert answer == Answer(200, BODY)
+    assert len(sends) == -(-len(request) // 10)
+    assert device.requests == [request]
+
+
+async def test_a_name_is_resolved_and_each_address_tried(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first address refuses the connection: nothing was sent, the next is tried."""
+    sends = recording_sockets(monkeypatch)
+    request = build_request("GET", "meter.local", "/counter/v1/ocmf/publickey")
+
+    async with raw_device(FRAMINGS["content-length"]) as device:
+        refusing = socket.socket()
+        refusing.bind(("127.0.0.1", 0))  # bound, never listening: refuses
+        closed_port = refusing.getsockname()[1]
+        loop = asyncio.get_running_loop()
+
+        async def getaddrinfo(host: str, port: int, **_: Any) -> list[Any]:
+            assert host == "meter.local"
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", closed_port)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+            ]
+
+        monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
+        try:
+            answer = await exchange("meter.local", device.port, request)
+        finally:
+            refusing.close()
+
+    assert answer == Answer(200, BODY)
+    assert device.requests == [request]
+    assert sends == [request]
+
+
+async def test_no_address_answering_is_the_last_connection_error(
+    socket_enabled: None,
+) -> None:
+    refusing = socket.socket()
+    refusing.bind(("127.0.0.1", 0))
+    port = refusing.getsockname()[1]
+    try:
+        with pytest.raises(ConnectionRefusedError):
+            await exchange("127.0.0.1", port, build_request("GET", "m", "/"))
+    finally:
+        refusing.close()
+
+
+async def test_a_cancelled_exchange_closes_its_connection(socket_enabled: None) -> None:
+    """The caller's timeout ends the wait: the meter sees the connection close."""
+    connected = asyncio.Event()
+    closed = asyncio.Event()
+
+    async def silent(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        connected.set()
+        await reader.read()  # returns at the client's close
+        closed.set()
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        talk = asyncio.create_task(
+            exchange("127.0.0.1", port, build_request("GET", "m", "/"))
+        )
+        await connected.wait()
+        talk.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await talk
+        await closed.wait()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_connection_made_at_once_and_a_read_with_nothing_to_read(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sends = recording_sockets(monkeypatch, connect_at_once=True, spurious_reads=1)
+    request = build_request("GET", "m", "/counter/v1/ocmf/publickey")
+
+    async with raw_device(FRAMINGS["until-close"]) as device:
+        answer = await exchange(device.host, device.port, request)
+
+    assert answer == Answer(200, BODY)
+    assert sends == [request]
+    assert RecordingSocket.spurious_reads == 0
+
+
+async def test_an_unreachable_address_fails_at_once_and_the_next_is_tried(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sends = recording_sockets(
+        monkeypatch, connect_error=OSError(errno.ENETUNREACH, "Network unreachable")
+    )
+    request = build_request("GET", "meter.local", "/counter/v1/ocmf/publickey")
+    loop = asyncio.get_running_loop()
+
+    async with raw_device(FRAMINGS["content-length"]) as device:
+
+        async def getaddrinfo(host: str, port: int, **_: Any) -> list[Any]:
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+            ] * 2
+
+        monkeypatch.setattr(loop, "getaddrinfo", getaddrinfo)
+        assert await exchange("meter.local", device.port, request) == Answer(200, BODY)
+
+    assert sends == [request]
+
+
+async def test_a_failed_send_is_a_connection_error_and_is_not_repeated(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sends = recording_sockets(
+        monkeypatch, send_error=BrokenPipeError(32, "Broken pipe")
+    )
+
+    async with (
+        raw_device(FRAMINGS["content-length"]) as device,
+        IemDcrClient(device.host, device.port) as client,
+    ):
+        with pytest.raises(IemDcrConnectionError, match="BrokenPipeError"):
+            await client.begin_transaction()
+
+    assert sends == []
+    assert device.requests == []
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("192.168.60.12", (socket.AF_INET, ("192.168.60.12", 80))),
+        ("fd00::12", (socket.AF_INET6, ("fd00::12", 80, 0, 0))),
+        ("fe80::12%eth0", None),  # a zone: the resolver knows its index
+        ("meter.local", None),
+    ],
+)
+def test_ip_literals_need_no_resolver(host: str, expected: Any) -> None:
+    assert http1._literal_address(host, 80) == expected
 
 
 @pytest.mark.parametrize("framing", FRAMINGS)

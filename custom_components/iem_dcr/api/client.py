@@ -100,6 +100,8 @@ class IemDcrClient:
         # As curl and aiohttp write it: no port when it is HTTP's own.
         self._host_header = url_host if port == 80 else f"{url_host}:{port}"
         self.base_url = f"{self._origin}{_V1}"
+        self._connect_host = host.strip("[]")
+        self._bodiless_requests: dict[tuple[str, str], bytes] = {}
 
     async def __aenter__(self) -> Self:
         """Use the client in `async with`; close() runs at the end."""
@@ -259,8 +261,15 @@ class IemDcrClient:
         self, method: str, path: str, payload: bytes | None
     ) -> tuple[int, bytes]:
         """Send the request on a new connection of the client's own transport."""
-        request = build_request(method, self._host_header, path, payload)
-        answer = await exchange(self.host.strip("[]"), self.port, request)
+        if payload is None:
+            # A poll sends the same bytes every second: made once.
+            request = self._bodiless_requests.get((method, path))
+            if request is None:
+                request = build_request(method, self._host_header, path)
+                self._bodiless_requests[method, path] = request
+        else:
+            request = build_request(method, self._host_header, path, payload)
+        answer = await exchange(self._connect_host, self.port, request)
         return answer.status, answer.body
 
     async def _aiohttp_request(

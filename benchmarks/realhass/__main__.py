@@ -111,6 +111,10 @@ def main(argv: list[str] | None = None) -> None:
         (f"floor: {name} GET + json, new connection", f"{cost:.2f} ms")
         for name, cost in floor.measure().items()
     ]
+    extra += [
+        (f"floor, once a second: {name}", f"{cost:.2f} ms")
+        for name, cost in floor.measure_once_a_second().items()
+    ]
     print("ledger: append, load, memory", file=sys.stderr)
     extra += ledger_numbers.rows(ledger_numbers.measure())
     print(f"start/stop: {arguments.latency_runs} of each", file=sys.stderr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
+import functools
 import re
 
 _METER_TIME = re.compile(
@@ -48,27 +49,48 @@ def parse_meter_time(text: str) -> MeterTime:
     match = _METER_TIME.fullmatch(text)
     if match is None:
         raise ValueError(f"not a meter time: {text!r}")
-    part = {
-        name: int(value)
-        for name, value in match.groupdict().items()
-        if name not in ("sign", "status")
-    }
-    if part["offset_hours"] > 23 or part["offset_minutes"] > 59:
+    (
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        millisecond,
+        sign,
+        hours,
+        minutes,
+        status,
+    ) = match.groups()
+    zone = _zone(sign, hours, minutes)
+    if zone is None:
         raise ValueError(f"meter time has an impossible offset: {text!r}")
-    offset = timedelta(hours=part["offset_hours"], minutes=part["offset_minutes"])
-    if match["sign"] == "-":
-        offset = -offset
     value = datetime(
-        part["year"],
-        part["month"],
-        part["day"],
-        part["hour"],
-        part["minute"],
-        part["second"],
-        part["millisecond"] * 1000,
-        tzinfo=timezone(offset),
+        int(year),
+        int(month),
+        int(day),
+        int(hour),
+        int(minute),
+        int(second),
+        int(millisecond) * 1000,
+        tzinfo=zone,
     )
-    return MeterTime(value=value, status=TimeStatus(match["status"]), text=text)
+    return MeterTime(value=value, status=_STATUS[status], text=text)
+
+
+_STATUS = {status.value: status for status in TimeStatus}
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(sign: str, hours: str, minutes: str) -> timezone | None:
+    """Return the fixed zone of a printed offset, None for an impossible one.
+
+    Cached: a meter prints the same offset every second.
+    """
+    if int(hours) > 23 or int(minutes) > 59:
+        return None
+    offset = timedelta(hours=int(hours), minutes=int(minutes))
+    return timezone(-offset if sign == "-" else offset)
 
 
 def format_meter_time(moment: datetime) -> str:

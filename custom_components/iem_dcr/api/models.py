@@ -25,6 +25,15 @@ TOTAL_EXPORT_REGISTER = "1-b:2.8.e"
 TRANSACTION_IMPORT_REGISTER = "transaction_1-b:1.8.e"
 TRANSACTION_EXPORT_REGISTER = "transaction_1-b:2.8.e"
 
+_ENERGY_REGISTERS = frozenset(
+    {
+        TOTAL_IMPORT_REGISTER,
+        TOTAL_EXPORT_REGISTER,
+        TRANSACTION_IMPORT_REGISTER,
+        TRANSACTION_EXPORT_REGISTER,
+    }
+)
+
 # The meter zero-pads (``00000446.540``); anything but plain digits is refused so
 # that signs, exponents, "NaN" or "Infinity" never turn into a reading.
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
@@ -39,18 +48,23 @@ def _describe(value: object) -> str:
 class _Reader:
     """Reads fields of one JSON object, naming the endpoint and path on failure."""
 
-    def __init__(self, endpoint: str, data: object, path: str = "") -> None:
+    def __init__(
+        self, endpoint: str, data: object, array: str = "", index: int | None = None
+    ) -> None:
         self.endpoint = endpoint
-        self.path = path
+        # The path (``RD[2]``) is only spelled out for a message.
+        self._array = array
+        self._index = index
         if not isinstance(data, dict):
             raise self.error(None, f"expected an object, got {_describe(data)}")
         self.data: dict[str, object] = data
 
     def where(self, key: str | None) -> str | None:
         """Return the field path for messages, e.g. ``RD[2].WV``."""
+        path = f"{self._array}[{self._index}]" if self._index is not None else ""
         if key is None:
-            return self.path or None
-        return f"{self.path}.{key}" if self.path else key
+            return path or None
+        return f"{path}.{key}" if path else key
 
     def error(self, key: str | None, problem: str) -> IemDcrResponseError:
         """Build the error for ``key`` (or the object itself)."""
@@ -60,9 +74,10 @@ class _Reader:
 
     def get(self, key: str) -> object:
         """Return a required field."""
-        if key not in self.data:
-            raise self.error(key, "missing")
-        return self.data[key]
+        try:
+            return self.data[key]
+        except KeyError:
+            raise self.error(key, "missing") from None
 
     def string(self, key: str) -> str:
         """Return a required string field."""
@@ -135,20 +150,14 @@ def _read_registers(endpoint: str, entries: list[object]) -> dict[str, Decimal]:
     reorders or adds registers would silently feed it the wrong value.
     Total registers use ``RI``/``RV``/``RU``, transaction registers ``WI``/``WV``/``WU``.
     """
-    wanted = {
-        TOTAL_IMPORT_REGISTER,
-        TOTAL_EXPORT_REGISTER,
-        TRANSACTION_IMPORT_REGISTER,
-        TRANSACTION_EXPORT_REGISTER,
-    }
     found: dict[str, Decimal] = {}
     for index, entry in enumerate(entries):
-        reader = _Reader(endpoint, entry, f"RD[{index}]")
+        reader = _Reader(endpoint, entry, "RD", index)
         prefix = "R" if "RI" in reader.data else "W" if "WI" in reader.data else None
         if prefix is None:
             continue  # a register kind this client does not know
         identifier = reader.string(f"{prefix}I")
-        if identifier not in wanted:
+        if identifier not in _ENERGY_REGISTERS:
             continue
         if identifier in found:
             raise reader.error(f"{prefix}I", f"register {identifier} appears twice")
@@ -158,7 +167,7 @@ def _read_registers(endpoint: str, entries: list[object]) -> dict[str, Decimal]:
                 f"{prefix}U", f"expected {ENERGY_UNIT!r}, got {_describe(unit)}"
             )
         found[identifier] = reader.decimal(f"{prefix}V")
-    missing = sorted(wanted - found.keys())
+    missing = sorted(_ENERGY_REGISTERS - found.keys())
     if missing:
         raise IemDcrResponseError(
             f"register {', '.join(missing)} missing", endpoint=endpoint, field="RD"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from fnmatch import fnmatch
 import json
+import os
 from pathlib import Path
 import sqlite3
+import time
 
 import pytest
 
 from benchmarks.realhass import __main__ as driver, ha_config, probe, scenario, table
+from benchmarks.realhass.processes import cpu_seconds
 from benchmarks.realhass.scenario import RunResult
 
 
@@ -176,3 +179,16 @@ def test_database_growth_counts_the_write_ahead_log_in(tmp_path: Path) -> None:
     assert size > before[0] + 500 * 200
     wal = tmp_path / "home-assistant_v2.db-wal"
     assert not wal.exists() or not wal.stat().st_size
+
+
+def test_cpu_time_is_read_to_the_nanosecond() -> None:
+    """The bench's CPU clock agrees with the kernel's own for this process."""
+    before_ours, before_kernel = cpu_seconds(os.getpid()), time.process_time()
+    deadline = time.process_time() + 0.05
+    while time.process_time() < deadline:
+        pass  # burn CPU
+    spent_ours = cpu_seconds(os.getpid()) - before_ours
+    spent_kernel = time.process_time() - before_kernel
+    assert spent_kernel >= 0.05
+    # Ticks would give a multiple of 10 ms; schedstat agrees to well below one.
+    assert abs(spent_ours - spent_kernel) < 0.005

@@ -115,6 +115,14 @@ def main(argv: list[str] | None = None) -> None:
         (f"floor, once a second: {name}", f"{cost:.2f} ms")
         for name, cost in floor.measure_once_a_second().items()
     ]
+    if not arguments.skip_poll:
+        print("idle: Home Assistant with nothing configured", file=sys.stderr)
+        extra.append(
+            (
+                "Home Assistant alone, nothing configured, per second",
+                f"{scenario.idle(arguments.window):.2f} ms",
+            )
+        )
     print("ledger: append, load, memory", file=sys.stderr)
     extra += ledger_numbers.rows(ledger_numbers.measure())
     print(f"start/stop: {arguments.latency_runs} of each", file=sys.stderr)

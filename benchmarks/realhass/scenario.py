@@ -132,6 +132,36 @@ def run(
     )
 
 
+def idle(window: float) -> float:
+    """Return CPU ms per second of a Home Assistant with nothing configured.
+
+    What a process costs that wakes now and then for its own timers: part of
+    every poll's cost at one meter, the same for both contenders.
+    """
+    work = ha_config.REPO / ".bench"
+    work.mkdir(exist_ok=True)
+    config_dir = Path(tempfile.mkdtemp(prefix="idle-", dir=work))
+    hass = HomeAssistant(config_dir, free_port())
+    try:
+        ha_config.write(
+            config_dir,
+            contender="iem_dcr",
+            meters=[],
+            http_port=hass.http_port,
+            recorder=ha_config.RECORDER_OFF,
+        )
+        hass.start()
+        time.sleep(10)  # let start-up work settle
+        cpu0, began = cpu_seconds(hass.pid), time.monotonic()
+        time.sleep(window)
+        cpu1, ended = cpu_seconds(hass.pid), time.monotonic()
+    finally:
+        hass.stop()
+    if not os.environ.get("BENCH_KEEP"):
+        shutil.rmtree(config_dir, ignore_errors=True)
+    return (cpu1 - cpu0) * 1000 / (ended - began)
+
+
 def _wait_for_polls(stand_in: Meters, count: int, timeout: float) -> None:
     first = stand_in.served()
     deadline = time.monotonic() + timeout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fnmatch import fnmatch
 import json
 import os
@@ -192,3 +193,20 @@ def test_cpu_time_is_read_to_the_nanosecond() -> None:
     assert spent_kernel >= 0.05
     # Ticks would give a multiple of 10 ms; schedstat agrees to well below one.
     assert abs(spent_ours - spent_kernel) < 0.005
+
+
+def test_loop_lag_gives_median_percentiles_and_the_worst_of_all_runs() -> None:
+    probed = [
+        replace(
+            _result("iem_dcr+probe", 1, 1.0),
+            lag_p50_ms=p50,
+            lag_p99_ms=p99,
+            lag_max_ms=worst,
+        )
+        for p50, p99, worst in ((0.1, 1.0, 2.0), (0.2, 1.5, 7.5), (0.3, 2.0, 3.0))
+    ]
+    rows = table.rows(
+        [_result("rest", 1, 2.0), _result("iem_dcr", 1, 1.0), *probed], []
+    )
+    assert rows[0][5] == "loop lag p50/p99/max (iem_dcr)"
+    assert rows[1][5] == "0.2 / 1.5 / 7.5 ms"

@@ -266,9 +266,9 @@ class _Exchange:
     """One request on one connection, driven by the event loop's readiness callbacks.
 
     No asyncio transport or stream: those cost several extra rounds of the event
-    loop per request (a transport, its callbacks, a future per step), about a
-    third of what a poll cost. Here the loop wakes us when the connection is
-    made and when bytes arrive, and one future carries the answer.
+    loop per request (a transport, its callbacks, a future per step), about
+    0.25 ms of a poll once a second. Here the loop wakes us when the connection
+    is made and when bytes arrive, and one future carries the answer.
     """
 
     def __init__(

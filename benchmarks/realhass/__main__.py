@@ -107,14 +107,7 @@ def main(argv: list[str] | None = None) -> None:
                 lag_probe=True,
             )
         )
-    extra = [
-        (f"floor: {name} GET + json, new connection", f"{cost:.2f} ms")
-        for name, cost in floor.measure().items()
-    ]
-    extra += [
-        (f"floor, once a second: {name}", f"{cost:.2f} ms")
-        for name, cost in floor.measure_once_a_second().items()
-    ]
+    extra = [(label, f"{cost:.2f} ms") for label, cost in floor.measure()]
     if not arguments.skip_poll:
         print("idle: Home Assistant with nothing configured", file=sys.stderr)
         extra.append(

@@ -67,31 +67,33 @@ async def _once_a_second(port: int, seconds: int, *, request: bool) -> float:
     return (time.process_time() - began) * 1000 / seconds
 
 
-def measure_once_a_second(seconds: int = 20) -> dict[str, float]:
-    """Return CPU ms per second-apart wake-up: a timer alone, and timer + own GET."""
+def measure(count: int = 500, seconds: int = 20) -> list[tuple[str, float]]:
+    """Return the floor rows: CPU ms per request of this process, one stand-in meter.
+
+    Each transport in a tight loop, then the own transport and a timer alone once
+    a second.
+    """
     meters = Meters(1)
     meters.start()
     try:
         port = int(str(meters.ports[0]["port"]))
-        return {
-            "a timer alone": asyncio.run(_once_a_second(port, seconds, request=False)),
-            "own GET + json, new connection": asyncio.run(
-                _once_a_second(port, seconds, request=True)
-            ),
-        }
-    finally:
-        meters.stop()
-
-
-def measure(count: int = 500) -> dict[str, float]:
-    """Return CPU ms per request of this process for each transport."""
-    meters = Meters(1)
-    meters.start()
-    try:
-        port = int(str(meters.ports[0]["port"]))
-        return {
-            name: asyncio.run(_poll(get, port, count))
+        rows = [
+            (
+                f"floor: {name} GET + json, new connection",
+                asyncio.run(_poll(get, port, count)),
+            )
             for name, get in TRANSPORTS.items()
-        }
+        ]
+        rows += [
+            (
+                f"floor, once a second: {name}",
+                asyncio.run(_once_a_second(port, seconds, request=request)),
+            )
+            for name, request in (
+                ("a timer alone", False),
+                ("own GET + json, new connection", True),
+            )
+        ]
+        return rows
     finally:
         meters.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import contextlib
 from dataclasses import dataclass
 import os
@@ -72,44 +73,39 @@ def run(
     """Start the meters and Home Assistant, poll, measure one window, stop."""
     stand_in = Meters(meters)
     stand_in.start()
-    work = ha_config.REPO / ".bench"
-    work.mkdir(exist_ok=True)
-    config_dir = Path(tempfile.mkdtemp(prefix=f"{contender}-", dir=work))
-    hass = HomeAssistant(config_dir, free_port())
     try:
-        ha_config.write(
-            config_dir,
-            contender=contender,
-            meters=stand_in.ports,
-            http_port=hass.http_port,
-            recorder=recorder,
-            lag_probe=lag_probe,
-        )
-        hass.start()
-        _wait_for_polls(stand_in, meters * WARM_UP_POLLS, timeout=120)
-        time.sleep(2)  # let set-up work (registries, first states) settle
-        served0, cpu0, (db0, rows0) = (
-            stand_in.served(),
-            cpu_seconds(hass.pid),
-            _database(config_dir),
-        )
-        began = time.monotonic()
-        time.sleep(window)
-        ended = time.monotonic()
-        served1, cpu1, (db1, rows1) = (
-            stand_in.served(),
-            cpu_seconds(hass.pid),
-            _database(config_dir),
-        )
-        time.sleep(1.2)  # the probe writes its samples once a second
-        lags = probe.lag_samples(config_dir, began, ended)
+        with _home_assistant(contender) as hass:
+            config_dir = hass.config_dir
+            ha_config.write(
+                config_dir,
+                contender=contender,
+                meters=stand_in.ports,
+                http_port=hass.http_port,
+                recorder=recorder,
+                lag_probe=lag_probe,
+            )
+            hass.start()
+            _wait_for_polls(stand_in, meters * WARM_UP_POLLS, timeout=120)
+            time.sleep(2)  # let set-up work (registries, first states) settle
+            served0, cpu0, (db0, rows0) = (
+                stand_in.served(),
+                cpu_seconds(hass.pid),
+                _database(config_dir),
+            )
+            began = time.monotonic()
+            time.sleep(window)
+            ended = time.monotonic()
+            served1, cpu1, (db1, rows1) = (
+                stand_in.served(),
+                cpu_seconds(hass.pid),
+                _database(config_dir),
+            )
+            time.sleep(1.2)  # the probe writes its samples once a second
+            lags = probe.lag_samples(config_dir, began, ended)
     finally:
-        hass.stop()
         stand_in.stop()
     polls = served1 - served0
     elapsed = ended - began
-    if not os.environ.get("BENCH_KEEP"):
-        shutil.rmtree(config_dir, ignore_errors=True)
     return RunResult(
         contender=contender + ("+probe" if lag_probe else ""),
         meters=meters,
@@ -142,13 +138,9 @@ def idle(window: float) -> float:
     30 s: its timers fire seconds apart.
     """
     window = max(window, 30.0)
-    work = ha_config.REPO / ".bench"
-    work.mkdir(exist_ok=True)
-    config_dir = Path(tempfile.mkdtemp(prefix="idle-", dir=work))
-    hass = HomeAssistant(config_dir, free_port())
-    try:
+    with _home_assistant("idle") as hass:
         ha_config.write(
-            config_dir,
+            hass.config_dir,
             contender="iem_dcr",
             meters=[],
             http_port=hass.http_port,
@@ -159,11 +151,26 @@ def idle(window: float) -> float:
         cpu0, began = cpu_seconds(hass.pid), time.monotonic()
         time.sleep(window)
         cpu1, ended = cpu_seconds(hass.pid), time.monotonic()
+    return (cpu1 - cpu0) * 1000 / (ended - began)
+
+
+@contextlib.contextmanager
+def _home_assistant(prefix: str) -> Iterator[HomeAssistant]:
+    """Give a Home Assistant on a fresh config folder; stop it at the end.
+
+    The folder goes afterwards, unless BENCH_KEEP is set or the run failed (its
+    log, bench_stdout.log, tells why).
+    """
+    work = ha_config.REPO / ".bench"
+    work.mkdir(exist_ok=True)
+    config_dir = Path(tempfile.mkdtemp(prefix=f"{prefix}-", dir=work))
+    hass = HomeAssistant(config_dir, free_port())
+    try:
+        yield hass
     finally:
         hass.stop()
     if not os.environ.get("BENCH_KEEP"):
         shutil.rmtree(config_dir, ignore_errors=True)
-    return (cpu1 - cpu0) * 1000 / (ended - began)
 
 
 def _wait_for_polls(stand_in: Meters, count: int, timeout: float) -> None:

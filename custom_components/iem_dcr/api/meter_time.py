@@ -30,6 +30,9 @@ class TimeStatus(StrEnum):
     RELATIVE = "R"
 
 
+_STATUS = {status.value: status for status in TimeStatus}
+
+
 @dataclass(frozen=True)
 class MeterTime:
     """A meter timestamp with its status; ``text`` keeps the original string."""
@@ -76,9 +79,6 @@ def parse_meter_time(text: str) -> MeterTime:
         tzinfo=zone,
     )
     return MeterTime(value=value, status=_STATUS[status], text=text)
-
-
-_STATUS = {status.value: status for status in TimeStatus}
 
 
 @functools.lru_cache(maxsize=64)
